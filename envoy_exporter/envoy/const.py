@@ -1,0 +1,72 @@
+"""Constants of the Envoy client: feature flags, phase names, endpoints, limits."""
+
+from __future__ import annotations
+
+from enum import IntFlag, StrEnum
+
+
+class SupportedFeatures(IntFlag):
+    """What a gateway can report, as found by the updaters' probes."""
+
+    INVERTERS = 1
+    METERING = 2
+    TOTAL_CONSUMPTION = 4
+    NET_CONSUMPTION = 8
+    ENCHARGE = 16
+    ENPOWER = 32
+    PRODUCTION = 64
+    TARIFF = 128
+    DUALPHASE = 256
+    THREEPHASE = 512
+    CTMETERS = 1024
+    GENERATOR = 2048
+    ACB = 4096
+    DETAILED_INVERTERS = 8192
+    COLLAR = 16384
+    C6CC = 32768
+
+
+class PhaseNames(StrEnum):
+    """Electricity grid phase names."""
+
+    PHASE_1 = "L1"
+    PHASE_2 = "L2"
+    PHASE_3 = "L3"
+
+
+PHASENAMES: list[str] = [PhaseNames.PHASE_1, PhaseNames.PHASE_2, PhaseNames.PHASE_3]
+
+# Endpoints read by the updaters.
+URL_INFO = "/info"
+URL_HOME = "/home"
+URL_PRODUCTION = "/production"
+URL_PRODUCTION_JSON = "/production.json?details=1"
+URL_PRODUCTION_V1 = "/api/v1/production"
+URL_PRODUCTION_INVERTERS = "/api/v1/production/inverters"
+URL_DEVICE_DATA = "/ivp/pdm/device_data"
+URL_METERS = "/ivp/meters"
+URL_METERS_READINGS = "/ivp/meters/readings"
+URL_ENSEMBLE_INVENTORY = "/ivp/ensemble/inventory"
+URL_ENSEMBLE_STATUS = "/ivp/ensemble/status"
+URL_ENSEMBLE_SECCTRL = "/ivp/ensemble/secctrl"
+URL_ENSEMBLE_POWER = "/ivp/ensemble/power"
+URL_DRY_CONTACT_STATUS = "/ivp/ensemble/dry_contacts"
+URL_DRY_CONTACT_SETTINGS = "/ivp/ss/dry_contact_settings"
+URL_GRID_RELAY = "/ivp/ensemble/relay"
+URL_TARIFF = "/admin/lib/tariff"
+URL_GEN_CONFIG = "/ivp/ss/gen_config"
+URL_GEN_SCHEDULE = "/ivp/ss/gen_schedule"
+URL_INVENTORY = "/inventory.json?deleted=1"
+URL_AUTH_CHECK_JWT = "/auth/check_jwt"
+
+# Enlighten cloud, overridable so that tests can point them at a local fake.
+ENLIGHTEN_LOGIN_URL = "https://enlighten.enphaseenergy.com/login/login.json?"
+ENLIGHTEN_TOKEN_URL = "https://entrez.enphaseenergy.com/tokens"
+
+# Retry policy of the spec: up to 4 tries, or 50 s elapsed at the next try.
+MAX_REQUEST_ATTEMPTS = 4
+MAX_REQUEST_DELAY = 50.0
+
+# A gateway answer larger than this is refused: the biggest real answer
+# (production.json?details=1 of a 3-phase site, inventory of 100+ devices) is under 1 MB.
+MAX_RESPONSE_BYTES = 8 * 1024 * 1024

@@ -1,0 +1,1 @@
+"""Updaters: one module per endpoint family, each with probe() and update()."""

@@ -1,0 +1,64 @@
+"""Base class of the updaters: probe() says what a gateway has, update() reads it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import requests
+from packaging.version import Version
+
+from ..const import SupportedFeatures
+from ..exceptions import EnvoyHTTPStatusError
+from ..json import json_loads
+from ..models.common import CommonProperties
+from ..models.envoy import EnvoyData
+
+RequestFunc = Callable[[str], requests.Response]
+
+
+class EnvoyUpdater(ABC):
+    """One endpoint family of the gateway.
+
+    `name` identifies the updater (a collector schedules and reports by it);
+    `endpoints` lists every endpoint its update() may read.
+    """
+
+    name: ClassVar[str] = ""
+    endpoints: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        envoy_version: Version,
+        probe_request: RequestFunc,
+        request: RequestFunc,
+        common_properties: CommonProperties,
+    ) -> None:
+        self._envoy_version = envoy_version
+        self._probe_request = probe_request
+        self._request = request
+        self._supported_features = SupportedFeatures(0)
+        self._common_properties = common_properties
+
+    def _json_request(self, end_point: str) -> Any:
+        """GET an endpoint with retries and return its JSON; non-2xx raises."""
+        return _json_of(end_point, self._request(end_point))
+
+    def _json_probe_request(self, end_point: str) -> Any:
+        """GET an endpoint once, for probing, and return its JSON; non-2xx raises."""
+        return _json_of(end_point, self._probe_request(end_point))
+
+    @abstractmethod
+    def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
+        """Return the features this updater provides (none already in discovered_features)."""
+
+    @abstractmethod
+    def update(self, envoy_data: EnvoyData) -> None:
+        """Read this updater's endpoints into envoy_data (and envoy_data.raw)."""
+
+
+def _json_of(end_point: str, response: requests.Response) -> Any:
+    if not 200 <= response.status_code < 300:
+        raise EnvoyHTTPStatusError(response.status_code, response.url)
+    return json_loads(end_point, response.content)
