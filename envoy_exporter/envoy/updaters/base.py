@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import requests
 from packaging.version import Version
 
 from ..const import SupportedFeatures
-from ..exceptions import EnvoyHTTPStatusError
+from ..exceptions import EnvoyDataError, EnvoyHTTPStatusError
 from ..json import json_loads
 from ..models.common import CommonProperties
 from ..models.envoy import EnvoyData
 
 RequestFunc = Callable[[str], requests.Response]
+T = TypeVar("T")
+
+# What a model constructor raises on an answer of an unexpected shape.
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 
 class EnvoyUpdater(ABC):
@@ -48,6 +52,14 @@ class EnvoyUpdater(ABC):
     def _json_probe_request(self, end_point: str) -> Any:
         """GET an endpoint once, for probing, and return its JSON; non-2xx raises."""
         return _json_of(end_point, self._probe_request(end_point))
+
+    @staticmethod
+    def _parse(end_point: str, build: Callable[..., T], *args: Any) -> T:
+        """Build a model from an answer; an unexpected shape becomes EnvoyDataError."""
+        try:
+            return build(*args)
+        except SHAPE_ERRORS as err:
+            raise EnvoyDataError(end_point, f"unexpected shape ({type(err).__name__}: {err})") from err
 
     @abstractmethod
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
