@@ -6,13 +6,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .acb import EnvoyACBPower, EnvoyBatteryAggregate
+    from .acb import EnvoyACB, EnvoyACBPower, EnvoyBatteryAggregate
     from .c6combiner import EnvoyC6CC
     from .collar import EnvoyCollar
     from .dry_contacts import EnvoyDryContactSettings, EnvoyDryContactStatus
     from .encharge import EnvoyEncharge, EnvoyEnchargeAggregate, EnvoyEnchargePower
     from .enpower import EnvoyEnpower
-    from .generator import EnvoyGenerator
+    from .generator import (
+        EnvoyGenerator,
+        EnvoyGeneratorConfig,
+        EnvoyGeneratorMode,
+        EnvoyGeneratorSchedule,
+    )
     from .inverter import EnvoyInverter
     from .meters import EnvoyMeterData
     from .system_consumption import EnvoySystemConsumption
@@ -50,4 +55,9 @@ class EnvoyData:
     tariff: EnvoyTariff | None = None
     #: standby generator, only with an Enpower and a generator installed (beyond the spec)
     generator: EnvoyGenerator | None = None
+    generator_config: EnvoyGeneratorConfig | None = None
+    generator_schedule: EnvoyGeneratorSchedule | None = None
+    generator_mode: EnvoyGeneratorMode | None = None
+    #: one entry per AC Battery, keyed by serial number, from /inventory (beyond the spec)
+    acb_inventory: dict[str, EnvoyACB] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
