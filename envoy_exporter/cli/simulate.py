@@ -1,11 +1,99 @@
-"""`envoy-exporter simulate` (placeholder until implemented)."""
+"""`envoy-exporter simulate`: serve a simulated Envoy from a built-in profile or a capture folder."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
 import click
+
+from ..simulator.server import SimulatedEnvoy
+from ..simulator.source import Source
+
+
+def _load_source(profile: str | None, captures: Path | None) -> Source:
+    if (profile is None) == (captures is None):
+        raise click.UsageError("give exactly one of --profile NAME or --captures DIR")
+    if captures is not None:
+        from ..simulator.captures import CaptureError, CaptureSource
+
+        try:
+            return CaptureSource(captures)
+        except CaptureError as err:
+            raise click.BadParameter(str(err), param_hint="--captures") from err
+    # Imported here: capture replay does not need the profiles.
+    try:
+        from ..simulator.profiles import PROFILE_NAMES, load_profile
+    except ImportError as err:
+        raise click.ClickException(f"built-in profiles are unavailable: {err}") from err
+
+    if profile not in PROFILE_NAMES:
+        names = ", ".join(PROFILE_NAMES)
+        raise click.BadParameter(f"unknown profile {profile!r}; one of: {names}", "--profile")
+    source: Source = load_profile(profile)
+    return source
+
+
+def _describe(sim: SimulatedEnvoy) -> list[str]:
+    lines = [
+        f"url: {sim.base_url}",
+        f"host: {sim.host}",
+        f"serial: {sim.serial}",
+        f"firmware: {sim.firmware}",
+    ]
+    if sim.legacy:
+        # Credentials of a simulated gateway: printing them is the point of this command.
+        lines += [f"digest user: {user} / {pw}" for user, pw in sim.local_users.items()]
+    else:
+        lines += [
+            f"token: {sim.token}",
+            f"enlighten login url: {sim.enlighten_login_url}",
+            f"enlighten token url: {sim.enlighten_token_url}",
+            f"enlighten user: {sim.cloud_username} / {sim.cloud_password}",
+        ]
+    return lines
 
 
 @click.command()
-def simulate() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("simulate is not implemented yet")
+@click.option("--profile", help="A built-in gateway profile (legacy, metered-3phase, battery, ...).")
+@click.option(
+    "--captures",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder of real gateway captures (the layout of envoy-captures).",
+)
+@click.option(
+    "--listen",
+    default="127.0.0.1:0",
+    show_default=True,
+    help="HOST:PORT to serve on; port 0 picks a free port.",
+)
+def simulate(profile: str | None, captures: Path | None, listen: str) -> None:
+    """Serve a simulated Envoy over real HTTP(S) with real authentication, until Ctrl-C."""
+    source = _load_source(profile, captures)
+    try:
+        sim = SimulatedEnvoy(source, listen=listen)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--listen") from err
+    try:
+        sim.start()
+    except OSError as err:
+        raise click.ClickException(f"cannot listen on {listen}: {err}") from err
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for line in _describe(sim):
+            click.echo(line)
+        click.echo("serving; Ctrl-C to stop", err=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sim.stop()
