@@ -1,4 +1,4 @@
-"""`envoy-exporter simulate`: serve a simulated Envoy from a built-in profile or a capture folder."""
+"""`envoy-exporter simulate`: a simulated Envoy from a built-in profile or a capture folder."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _describe(sim: SimulatedEnvoy) -> list[str]:
 
 
 @click.command()
-@click.option("--profile", help="A built-in gateway profile (legacy, metered-3phase, battery, ...).")
+@click.option("--profile", help="A built-in gateway profile (legacy, metered-3phase, battery...).")
 @click.option(
     "--captures",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
