@@ -24,6 +24,7 @@ class SupportedFeatures(IntFlag):
     DETAILED_INVERTERS = 8192
     COLLAR = 16384
     C6CC = 32768
+    GENERATOR_SCHEDULE = 65536
 
 
 class PhaseNames(StrEnum):
