@@ -1,11 +1,242 @@
-"""`envoy-exporter serve` (placeholder until implemented)."""
+"""`envoy-exporter serve`: the Prometheus exporter for one gateway or many."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
 import click
+
+from ..server.config import ConfigError, ExporterConfig, load_config
+from ..server.webconfig import WebConfig, load_web_config
+from .options import Credentials, credentials_from, envoy_options, log_level_option, setup_logging
+
+if TYPE_CHECKING:
+    from ..collector.target import Target
+    from ..server.app import ExporterServer
+
+_LOGGER = logging.getLogger(__name__)
+# 9433: the Prometheus wiki's "Default port allocations" list has run out of free ports in
+# its 9100-9999 range (every number there is claimed by some exporter), so any choice
+# collides on paper. 9433 is far from the exporters usually found beside a solar gateway
+# (node 9100, blackbox 9115, snmp 9116) and is easy to change with --web.listen-address.
+DEFAULT_LISTEN = ":9433"
+
+
+def target_config(name: str, creds: Credentials, cache_ttl: float, busy_budget: float) -> Any:
+    """A collector TargetConfig for one gateway."""
+    from ..collector.target import TargetConfig
+
+    return TargetConfig(
+        name=name,
+        host=creds.host or "",
+        token=creds.token,
+        username=creds.username,
+        password=creds.password,
+        serial=creds.serial,
+        cache_ttl=cache_ttl,
+        busy_budget=busy_budget,
+        verify_tls=creds.verify_tls,
+        enlighten_login_url=creds.enlighten_login_url,
+        enlighten_token_url=creds.enlighten_token_url,
+        timeout=creds.timeout,
+    )
+
+
+def targets_from_config(config: ExporterConfig) -> dict[str, Target]:
+    """One Target per configured gateway; none contacts its gateway before the first scrape."""
+    from ..collector.target import Target
+
+    targets: dict[str, Target] = {}
+    for name, entry in config.targets.items():
+        module = config.modules[entry.module]
+        auth = config.auths.get(entry.auth) if entry.auth else None
+        creds = Credentials(
+            host=entry.host,
+            token=auth.token if auth else None,
+            username=auth.username if auth else None,
+            password=auth.password if auth else None,
+            serial=auth.serial if auth else None,
+            enlighten_login_url=auth.enlighten_login_url if auth else None,
+            enlighten_token_url=auth.enlighten_token_url if auth else None,
+            verify_tls=module.verify_tls,
+            timeout=module.timeout,
+        )
+        targets[name] = Target(target_config(name, creds, module.cache_ttl, module.busy_budget))
+    return targets
+
+
+def config_secrets(config: ExporterConfig) -> list[str]:
+    return [s for auth in config.auths.values() for s in (auth.token, auth.password) if s]
+
+
+def build_server(
+    targets: dict[str, Target],
+    *,
+    single: str | None,
+    listen: str,
+    web: WebConfig | None = None,
+    workers: int = 8,
+) -> ExporterServer:
+    """The exporter's HTTP server around ready-made targets (also used by `demo` and tests)."""
+    from ..server.app import ExporterApp, ExporterServer
+
+    app = ExporterApp(targets, single=single, web=web)
+    try:
+        return ExporterServer(app, listen, workers=workers)
+    except BaseException:
+        app.close()
+        raise
+
+
+def run_until_signal(server: ExporterServer) -> None:
+    """Serve until SIGINT/SIGTERM (a container stop), then close every target."""
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        _LOGGER.info("stopping")
+    finally:
+        server.stop()
 
 
 @click.command()
-def serve() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("serve is not implemented yet")
+@envoy_options
+@click.option(
+    "--web.listen-address",
+    "listen",
+    default=DEFAULT_LISTEN,
+    show_default=True,
+    envvar="ENVOY_EXPORTER_LISTEN_ADDRESS",
+    show_envvar=True,
+    help="[HOST]:PORT to serve on. 9433: the Prometheus port list's 9100-9999 range "
+    "is fully allocated, and 9433 avoids the exporters usually run beside this "
+    "one (node 9100, blackbox 9115, snmp 9116).",
+)
+@click.option(
+    "--web.config.file",
+    "web_config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ENVOY_EXPORTER_WEB_CONFIG",
+    help="exporter-toolkit web config: TLS, basic auth.",
+)
+@click.option(
+    "--web.max-threads",
+    "workers",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Requests answered at once (worker threads).",
+)
+@click.option(
+    "--config.file",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ENVOY_EXPORTER_CONFIG",
+    help="YAML file of named targets, for /probe?target=NAME.",
+)
+@click.option(
+    "--config.check",
+    "config_check",
+    is_flag=True,
+    help="Validate --config.file (and --web.config.file), print a summary, exit.",
+)
+@click.option(
+    "--cache-ttl",
+    type=click.FloatRange(min=1.0),
+    default=15.0,
+    show_default=True,
+    envvar="ENVOY_CACHE_TTL",
+    help="Seconds between refreshes of power values.",
+)
+@click.option(
+    "--busy-budget",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.05,
+    show_default=True,
+    envvar="ENVOY_BUSY_BUDGET",
+    help="Largest share of the gateway's time our requests may keep it busy.",
+)
+@log_level_option
+def serve(**params: Any) -> None:
+    """Serve Prometheus metrics of one gateway on /metrics, or of many on /probe?target=NAME.
+
+    One gateway: --envoy HOST with a token (firmware >= 7), Enlighten credentials (a token is
+    fetched and renewed), or a local user (older firmware). Many: --config.file.
+    """
+    setup_logging(params["log_level"])
+    config_file: Path | None = params.pop("config_file")
+    web = _load_web(params.pop("web_config_file"))
+    if params.pop("config_check"):
+        _check(config_file, web)
+        return
+    if config_file is not None:
+        if params["host"]:
+            raise click.UsageError("give either --envoy or --config.file, not both")
+        config = _load(config_file)
+        setup_logging(params["log_level"], config_secrets(config))
+        targets, single = targets_from_config(config), None
+    else:
+        creds = credentials_from(params)
+        setup_logging(params["log_level"], creds.secrets)
+        name = creds.host or "envoy"
+        targets = {name: _single_target(name, creds, params)}
+        single = name
+    try:
+        server = build_server(
+            targets, single=single, listen=params["listen"], web=web, workers=params["workers"]
+        )
+    except (OSError, ValueError) as exc:
+        for target in targets.values():
+            target.close()
+        raise click.ClickException(f"cannot listen on {params['listen']}: {exc}") from None
+    click.echo(f"envoy-exporter listening on {server.url}", err=False)
+    sys.stdout.flush()
+    run_until_signal(server)
+
+
+def _single_target(name: str, creds: Credentials, params: dict[str, Any]) -> Target:
+    from ..collector.target import Target
+
+    return Target(target_config(name, creds, params["cache_ttl"], params["busy_budget"]))
+
+
+def _load(path: Path) -> ExporterConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(_errors_text(path, exc)) from None
+
+
+def _load_web(path: Path | None) -> WebConfig | None:
+    if path is None:
+        return None
+    try:
+        return load_web_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(_errors_text(path, exc)) from None
+
+
+def _errors_text(path: Path, exc: ConfigError) -> str:
+    count = len(exc.errors)
+    lines = "\n".join(f"  {line}" for line in exc.errors)
+    return f"{path}: {count} error{'s' if count != 1 else ''}:\n{lines}"
+
+
+def _check(config_file: Path | None, web: WebConfig | None) -> None:
+    if config_file is None and web is None:
+        raise click.UsageError("--config.check needs --config.file and/or --web.config.file")
+    if config_file is not None:
+        click.echo(_load(config_file).summary())
+    if web is not None:
+        tls = "TLS on" if web.ssl_context is not None else "TLS off"
+        click.echo(f"web config: {tls}, {len(web.users)} basic auth user(s)")
+    click.echo("configuration OK")
