@@ -114,6 +114,9 @@ def _load(file: Path) -> Answer:
         if str(k).lower() not in _DROPPED_HEADERS
     }
     content_type = headers.pop("content-type", None) or _guess_type(body)
+    if "json" in content_type and _guess_type(body) == "text/html":
+        # Some firmware sends an HTML error page labelled as JSON; label it as what it is.
+        content_type = "text/html"
     status = log.get("code")
     if not isinstance(status, int):
         status = 200
