@@ -31,7 +31,9 @@ def _load_source(profile: str | None, captures: Path | None) -> Source:
 
     if profile not in PROFILE_NAMES:
         names = ", ".join(PROFILE_NAMES)
-        raise click.BadParameter(f"unknown profile {profile!r}; one of: {names}", "--profile")
+        raise click.BadParameter(
+            f"unknown profile {profile!r}; one of: {names}", param_hint="--profile"
+        )
     source: Source = load_profile(profile)
     return source
 
