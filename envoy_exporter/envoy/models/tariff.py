@@ -94,13 +94,10 @@ class EnvoyTariff:
             "single_rate": self.single_rate,
             "seasons": self.seasons,
         }
-        if self.logger:
-            out["logger"] = self.logger
-        if self.date:
-            out["date"] = self.date
-        if self.seasons_sell:
-            out["seasons_sell"] = self.seasons_sell
-        if self.storage_settings:
+        # Sent back as received (an empty seasons_sell too): the PUT replaces the whole tariff.
+        optional = {"logger": self.logger, "date": self.date, "seasons_sell": self.seasons_sell}
+        out.update({key: value for key, value in optional.items() if value is not None})
+        if self.storage_settings is not None:
             out["storage_settings"] = self.storage_settings.to_api()
         return out
 
