@@ -23,6 +23,8 @@ class ThreadedServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    # Benchmarks open many connections at once; the default backlog of 5 would refuse some.
+    request_queue_size = 128
 
     def __init__(
         self,
