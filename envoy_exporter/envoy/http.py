@@ -1,0 +1,269 @@
+"""HTTP plumbing of the client: sessions, retries, bounded reads, request records."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .const import MAX_REQUEST_ATTEMPTS, MAX_REQUEST_DELAY, MAX_RESPONSE_BYTES
+from .exceptions import EnvoyCommunicationError, EnvoyDataError
+from .ssl import create_default_ssl_context, create_no_verify_ssl_context
+
+_LOGGER = logging.getLogger(__name__)
+
+#: (connect, read) seconds: gateways accept quickly but some endpoints take long to answer.
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 45.0)
+Timeout = float | tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One HTTP exchange with the gateway, as seen by request listeners."""
+
+    endpoint: str
+    method: str
+    status_code: int | None
+    seconds: float
+    size_bytes: int
+    error: str | None
+
+
+RequestListener = Callable[[RequestRecord], None]
+
+
+class ResponseStore(Protocol):
+    """Answers kept by a caller for reuse by Envoy.request() (GETs only)."""
+
+    def get(self, endpoint: str) -> requests.Response | None:
+        """A stored answer still fresh enough to use instead of asking the gateway."""
+
+    def put(self, endpoint: str, response: requests.Response) -> None:
+        """Keep a fresh 2xx answer."""
+
+
+class DeadlineRetry(Retry):
+    """urllib3 Retry that also gives up once `max_elapsed` seconds would pass at the next try."""
+
+    def __init__(
+        self, *args: Any, max_elapsed: float | None = None, started: float | None = None, **kw: Any
+    ) -> None:
+        super().__init__(*args, **kw)
+        self.max_elapsed = max_elapsed
+        self.started = started
+
+    def new(self, **kw: Any) -> DeadlineRetry:
+        kw.setdefault("max_elapsed", self.max_elapsed)
+        kw.setdefault("started", self.started)
+        new: DeadlineRetry = super().new(**kw)
+        return new
+
+    def starting_now(self) -> DeadlineRetry:
+        """A copy whose elapsed-time budget starts now (one per request)."""
+        return self.new(started=time.monotonic())
+
+    def is_exhausted(self) -> bool:
+        if super().is_exhausted():
+            return True
+        if self.max_elapsed is None or self.started is None:
+            return False
+        next_try_at = time.monotonic() + self.get_backoff_time()
+        return next_try_at - self.started >= self.max_elapsed
+
+
+def retry_policy(
+    attempts: int = MAX_REQUEST_ATTEMPTS,
+    max_elapsed: float = MAX_REQUEST_DELAY,
+    backoff_factor: float = 0.5,
+) -> DeadlineRetry:
+    """Retry connect and read failures, never on an HTTP status.
+
+    Read failures are retried only for idempotent methods (urllib3's default list), so a
+    write the gateway may already have applied is not sent twice. TLS and other errors are
+    not retried: they do not heal by themselves (and /info falls back to HTTP on them).
+    """
+    return DeadlineRetry(
+        total=max(attempts - 1, 0),
+        other=0,
+        status=0,
+        backoff_factor=backoff_factor,
+        backoff_max=5.0,
+        respect_retry_after_header=False,
+        raise_on_status=False,
+        max_elapsed=max_elapsed,
+    )
+
+
+NO_RETRY = Retry(0, read=False)
+_RETRY_OVERRIDE: ContextVar[Retry | None] = ContextVar("envoy_retry_override", default=None)
+
+
+@contextmanager
+def retries(policy: Retry) -> Iterator[None]:
+    """Use `policy` instead of the adapter's own for the requests made inside the block."""
+    token = _RETRY_OVERRIDE.set(policy)
+    try:
+        yield
+    finally:
+        _RETRY_OVERRIDE.reset(token)
+
+
+class EnvoyAdapter(HTTPAdapter):
+    """requests adapter for one gateway: its own TLS context and a per-request retry budget."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, retry: Retry) -> None:
+        self._ssl_context = ssl_context
+        self._retry = retry
+        super().__init__(max_retries=retry)
+
+    # requests reads max_retries once per send(): hand out a fresh elapsed-time budget each time.
+    @property  # type: ignore[override]
+    def max_retries(self) -> Retry:
+        policy = _RETRY_OVERRIDE.get() or self._retry
+        if isinstance(policy, DeadlineRetry) and policy.started is None:
+            return policy.starting_now()
+        return policy
+
+    @max_retries.setter
+    def max_retries(self, value: Retry) -> None:
+        self._retry = value
+
+    def build_connection_pool_key_attributes(  # type: ignore[override]
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[Any, Any]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        if host_params.get("scheme") == "https":
+            pool_kwargs["ssl_context"] = self._ssl_context
+        return host_params, pool_kwargs
+
+
+def mount_gateway_adapter(
+    session: requests.Session, host: str, verify_ssl: bool, retry: Retry
+) -> EnvoyAdapter:
+    """Route this gateway's URLs (both schemes) through an EnvoyAdapter; other URLs untouched."""
+    context = create_default_ssl_context() if verify_ssl else create_no_verify_ssl_context()
+    adapter = EnvoyAdapter(context, retry)
+    for scheme in ("https", "http"):
+        session.mount(f"{scheme}://{host}/", adapter)
+    return adapter
+
+
+def read_limited(
+    response: requests.Response, endpoint: str, limit: int = MAX_RESPONSE_BYTES
+) -> bytes:
+    """Read a streamed body, refusing more than `limit` bytes (after decompression)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise EnvoyDataError(endpoint, f"answer of {declared} bytes exceeds the {limit} byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise EnvoyDataError(endpoint, f"answer exceeds the {limit} byte limit")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    # Later readers (.content, .json(), .text) see the body we already read.
+    response._content = body
+    return body
+
+
+class GatewayHTTP:
+    """Sends requests to one gateway: timeouts, TLS, bounded reads, error mapping, records."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        verify_ssl: bool = False,
+    ) -> None:
+        self.session = session
+        self.timeout = timeout
+        self.verify_ssl = verify_ssl
+        self.listeners: list[RequestListener] = []
+
+    def send(
+        self, method: str, url: str, endpoint: str, *, retry: bool = True, **kwargs: Any
+    ) -> requests.Response:
+        """One exchange with the gateway; network errors become EnvoyCommunicationError.
+
+        `retry=False` sends a single attempt (probes). Extra keyword arguments go to requests
+        (headers, cookies, auth, json).
+        """
+        started = time.monotonic()
+        response: requests.Response | None = None
+        try:
+            with retries(NO_RETRY) if not retry else _nothing():
+                response = self.session.request(
+                    method,
+                    url,
+                    timeout=self.timeout,
+                    verify=self.verify_ssl,
+                    allow_redirects=False,
+                    stream=True,
+                    **kwargs,
+                )
+            read_limited(response, endpoint)
+        except requests.RequestException as err:
+            self._record(endpoint, method, response, started, f"{type(err).__name__}: {err}")
+            raise EnvoyCommunicationError(f"{method} {endpoint}: {_describe(err)}") from err
+        except EnvoyDataError as err:
+            self._record(endpoint, method, response, started, str(err))
+            raise
+        self._record(endpoint, method, response, started, None)
+        return response
+
+    def _record(
+        self,
+        endpoint: str,
+        method: str,
+        response: requests.Response | None,
+        started: float,
+        error: str | None,
+    ) -> None:
+        if not self.listeners:
+            return
+        body = response._content if response is not None else None
+        record = RequestRecord(
+            endpoint=endpoint,
+            method=method,
+            status_code=response.status_code if response is not None else None,
+            seconds=time.monotonic() - started,
+            size_bytes=len(body) if isinstance(body, bytes) else 0,
+            error=error,
+        )
+        for listener in list(self.listeners):
+            try:
+                listener(record)
+            except Exception:
+                # An observer's bug must not break the exchange it observes.
+                _LOGGER.exception("request listener %r failed", listener)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _describe(err: requests.RequestException) -> str:
+    """A short cause for an error message (requests' own texts nest several layers deep)."""
+    if isinstance(err, requests.Timeout):
+        return "timed out"
+    if isinstance(err, requests.exceptions.SSLError):
+        return "TLS error"
+    reason = err.args[0] if err.args else err
+    inner = getattr(reason, "reason", None)
+    return f"{type(err).__name__} ({inner or reason})"
