@@ -467,3 +467,47 @@ def test_simulate_command_prints_url_and_token(captures_dir: Path) -> None:
         proc.terminate()
         proc.wait(timeout=20)
     assert proc.returncode == 0
+
+
+# -- the reference library (pyenphase, aiohttp) as a second, independent client -----------------
+
+
+@pytest.mark.parametrize("folder", [LEGACY, FW7])
+def test_reference_client_reads_the_simulator(
+    simulator: SimulatorFactory, captures_dir: Path, folder: str
+) -> None:
+    from .corpus_oracle import run_reference
+
+    sim = simulator(captures_dir / folder)
+    result = run_reference(sim)
+    assert "error" not in result, result
+    assert result["probe"]["serial_number"] == sim.serial
+    assert result["data"]["inverters"]
+    if not sim.legacy:
+        assert any(e.path == "/auth/check_jwt" and e.status == 200 for e in sim.request_log)
+
+
+def test_reference_client_gets_a_token_from_fake_enlighten(
+    fw7: SimulatedEnvoy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from pyenphase import Envoy as RefEnvoy
+    from pyenphase.auth import EnvoyTokenAuth
+
+    monkeypatch.setattr(EnvoyTokenAuth, "JSON_LOGIN_URL", fw7.enlighten_login_url)
+    monkeypatch.setattr(EnvoyTokenAuth, "TOKEN_URL", fw7.enlighten_token_url)
+
+    async def token() -> str:
+        envoy = RefEnvoy(fw7.host)
+        try:
+            await envoy.setup()
+            await envoy.authenticate(fw7.cloud_username, fw7.cloud_password)
+            assert isinstance(envoy.auth, EnvoyTokenAuth)
+            return envoy.auth.token
+        finally:
+            await envoy.close()
+
+    claims = jwt.decode(asyncio.run(token()), options={"verify_signature": False})
+    assert claims["aud"] == fw7.serial
+    assert claims["username"] == fw7.cloud_username
