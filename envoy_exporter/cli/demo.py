@@ -1,11 +1,105 @@
-"""`envoy-exporter demo` (placeholder until implemented)."""
+"""`envoy-exporter demo`: a simulated site and the exporter in one process."""
 
 from __future__ import annotations
 
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+
+from .options import Credentials, log_level_option, setup_logging
+from .serve import build_server, run_until_signal, target_config
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _source(profile: str, capture: Path | None) -> Any:
+    if capture is not None:
+        from ..simulator.captures import CaptureError, CaptureSource
+
+        try:
+            return CaptureSource(capture)
+        except CaptureError as exc:
+            raise click.BadParameter(str(exc), param_hint="--capture") from None
+    from ..simulator.profiles import PROFILE_NAMES, load_profile
+
+    if profile not in PROFILE_NAMES:
+        names = ", ".join(PROFILE_NAMES)
+        raise click.BadParameter(f"{profile!r} is not one of {names}", param_hint="--profile")
+    return load_profile(profile)
+
+
+def demo_credentials(sim: Any) -> Credentials:
+    """Credentials the simulated gateway accepts: a token (firmware >= 7) or a local user."""
+    if sim.base_url.startswith("https://"):
+        return Credentials(
+            host=sim.host,
+            token=sim.token,
+            username=sim.cloud_username,
+            password=sim.cloud_password,
+            serial=sim.serial,
+            enlighten_login_url=sim.enlighten_login_url,
+            enlighten_token_url=sim.enlighten_token_url,
+        )
+    return Credentials(host=sim.host, username="envoy", password=sim.local_users["envoy"])
 
 
 @click.command()
-def demo() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("demo is not implemented yet")
+@click.option(
+    "--profile",
+    default="battery",
+    show_default=True,
+    help="Simulated site: legacy, metered-3phase, battery or large.",
+)
+@click.option(
+    "--capture",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Serve a capture folder instead of a profile.",
+)
+@click.option(
+    "--web.listen-address",
+    "listen",
+    default="127.0.0.1:9433",
+    show_default=True,
+    help="Where the exporter listens (port 0: any free port).",
+)
+@click.option(
+    "--cache-ttl",
+    type=click.FloatRange(min=1.0),
+    default=15.0,
+    show_default=True,
+    help="Seconds between refreshes of power values.",
+)
+@log_level_option
+def demo(profile: str, capture: Path | None, listen: str, cache_ttl: float, log_level: str) -> None:
+    """Run a simulated gateway and the exporter against it, until Ctrl-C.
+
+    Open the printed URL for the landing page; /metrics has the gateway's metrics.
+    """
+    from ..collector.target import Target
+    from ..simulator.server import SimulatedEnvoy
+
+    setup_logging(log_level)
+    sim = SimulatedEnvoy(_source(profile, capture), listen="127.0.0.1:0")
+    sim.start()
+    try:
+        creds = demo_credentials(sim)
+        setup_logging(log_level, creds.secrets)
+        target = Target(target_config("demo", creds, cache_ttl, 0.05))
+        try:
+            server = build_server({"demo": target}, single="demo", listen=listen)
+        except (OSError, ValueError) as exc:
+            target.close()
+            raise click.ClickException(
+                f"cannot listen on {listen}: {exc} (try --web.listen-address 127.0.0.1:0)"
+            ) from None
+        what = f"capture {capture}" if capture else f"profile {profile}"
+        click.echo(f"simulated gateway ({what}) at {sim.base_url}", err=True)
+        click.echo(f"envoy-exporter demo listening on {server.url}")
+        click.echo(f"metrics: {server.url}metrics   (Ctrl-C to stop)", err=True)
+        sys.stdout.flush()
+        run_until_signal(server)
+    finally:
+        sim.stop()
