@@ -56,3 +56,44 @@ def make(
     common: CommonProperties | None = None,
 ) -> EnvoyUpdater:
     return kind(Version(version), gateway.request, gateway.request, common or CommonProperties())
+
+
+class CaptureGateway:
+    """Answers from one folder of real captures, read from disk (no simulator, no sockets).
+
+    `mutate(endpoint, body)` may spoil a body to check how the updaters take bad answers.
+    """
+
+    def __init__(self, folder: Path, mutate: Any = None) -> None:
+        from envoy_exporter.simulator.captures import CaptureSource
+
+        self.source = CaptureSource(folder)
+        self.mutate = mutate
+        self.version = Version(self.source.firmware.lstrip("DR"))
+
+    def answer(self, endpoint: str) -> tuple[int, bytes]:
+        found = self.source.answer(endpoint, 0.0)
+        if found is None:
+            return 404, b'{"error": "404 - Not Found"}'
+        body = self.mutate(endpoint, found.body) if self.mutate else found.body
+        return found.status, body
+
+    def request(self, endpoint: str) -> requests.Response:
+        status, body = self.answer(endpoint)
+        if status in (401, 403):
+            raise EnvoyAuthenticationRequired(f"{status} from {endpoint}")
+        return response(status, body, endpoint)
+
+    def acb_count(self) -> int:
+        """ACBs that production.json reports, as the production updater counts them."""
+        _status, body = self.answer("/production.json?details=1")
+        try:
+            storage = json.loads(body).get("storage") or [{}]
+        except (ValueError, AttributeError):
+            return 0
+        first = storage[0] if isinstance(storage[0], dict) else {}
+        return int(first.get("activeCount") or 0) if "percentFull" in first else 0
+
+
+def capture_folders() -> list[Path]:
+    return sorted(p for p in CAPTURES.iterdir() if p.is_dir()) if CAPTURES.is_dir() else []
