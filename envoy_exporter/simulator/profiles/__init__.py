@@ -1,0 +1,44 @@
+"""Built-in simulated gateways ("profiles"), written as code: `load_profile(name, **options)`.
+
+Options every profile takes: `inverters` (how many microinverters), `seed` (another site
+of the same kind: other serials, weather, noise) and `serial` (the gateway's serial).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import battery, large, legacy, metered_3phase
+from .base import ProfileSource
+
+_BUILDERS: dict[str, Callable[..., ProfileSource]] = {
+    "legacy": legacy.build,
+    "metered-3phase": metered_3phase.build,
+    "battery": battery.build,
+    "large": large.build,
+}
+PROFILE_NAMES: tuple[str, ...] = tuple(_BUILDERS)
+_OPTIONS = ("inverters", "seed", "serial")
+
+
+class UnknownProfileError(ValueError):
+    """A profile name or option that does not exist."""
+
+
+def load_profile(name: str, **options: object) -> ProfileSource:
+    """The built-in gateway `name` (one of PROFILE_NAMES), configured by `options`."""
+    builder = _BUILDERS.get(name)
+    if builder is None:
+        raise UnknownProfileError(
+            f"unknown simulator profile {name!r}; known profiles: {', '.join(PROFILE_NAMES)}"
+        )
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise UnknownProfileError(
+            f"unknown option(s) {', '.join(unknown)} for profile {name!r}; "
+            f"known options: {', '.join(_OPTIONS)}"
+        )
+    return builder(**options)
+
+
+__all__ = ["PROFILE_NAMES", "ProfileSource", "UnknownProfileError", "load_profile"]

@@ -1,0 +1,51 @@
+"""Routes shared by several profiles: inverters, production documents, CTs, /home."""
+
+from __future__ import annotations
+
+from .base import ProfileSource, details_requested
+from .info import home_doc
+from .meters import Grid, meters_doc, readings_doc
+from .physics import unit
+from .production import Fleet, api_v1_production, production_json
+
+
+def default_serial(seed: int) -> str:
+    """A 12-digit gateway serial that depends only on the seed."""
+    return f"12223{int(unit(seed, 6) * 10_000_000):07d}"
+
+
+def check_inverters(inverters: int) -> int:
+    if isinstance(inverters, bool) or not isinstance(inverters, int) or inverters < 1:
+        raise ValueError(f"inverters must be a whole number >= 1, not {inverters!r}")
+    return inverters
+
+
+def register_inverters(source: ProfileSource, fleet: Fleet) -> None:
+    """/api/v1/production and /api/v1/production/inverters."""
+    model = fleet.model
+    source.route("/api/v1/production", lambda now, q: api_v1_production(model, now))
+    source.route("/api/v1/production/inverters", lambda now, q: fleet.reports(now))
+
+
+def register_metered(
+    source: ProfileSource, fleet: Fleet, grid: Grid, measurements: list[str]
+) -> None:
+    """A metered gateway: CTs, production.json with eim entries, /production, /home."""
+    model = fleet.model
+    register_inverters(source, fleet)
+    source.route("/ivp/meters", lambda now, q: meters_doc(grid, measurements))
+    source.route(
+        "/ivp/meters/readings", lambda now, q: readings_doc(model, grid, measurements, now)
+    )
+    source.route(
+        "/production.json",
+        lambda now, q: production_json(fleet, grid, now, details_requested(q)),
+    )
+    # since firmware 7.6 /production no longer breaks totals into lines
+    source.route("/production", lambda now, q: production_json(fleet, grid, now, False))
+    source.route(
+        "/home",
+        lambda now, q: home_doc(
+            source.identity, now, model.params.inverters, model.params.batteries
+        ),
+    )
