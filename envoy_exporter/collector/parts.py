@@ -1,0 +1,66 @@
+"""Combining the parts (one EnvoyData per updater) into one, and watching lifetime counters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import fields
+from typing import Any
+
+from ..envoy.models.envoy import EnvoyData
+
+_FIELDS = tuple(f.name for f in fields(EnvoyData))
+
+
+def merge(parts: Iterable[EnvoyData]) -> EnvoyData:
+    """One EnvoyData from several, in updater order: a later part's value wins, dicts merge."""
+    merged = EnvoyData()
+    for part in parts:
+        for name in _FIELDS:
+            value = getattr(part, name)
+            if value is None:
+                continue
+            current = getattr(merged, name)
+            if isinstance(value, dict):
+                if not value and current is not None:
+                    continue
+                setattr(merged, name, {**(current or {}), **value})
+            else:
+                setattr(merged, name, value)
+    return merged
+
+
+_FLOWS = ("system_production", "system_consumption")
+_METERS = ("ctmeter_production", "ctmeter_consumption", "ctmeter_storage")
+
+
+def lifetime_counters(data: EnvoyData) -> dict[str, float]:
+    """Every lifetime energy counter in the data, keyed by where it sits."""
+    return dict(_lifetime(data))
+
+
+def _lifetime(data: EnvoyData) -> Iterator[tuple[str, float]]:
+    for flow in _FLOWS:
+        yield from _values(flow, getattr(data, flow), ("watt_hours_lifetime",))
+        for phase, obj in (getattr(data, f"{flow}_phases") or {}).items():
+            yield from _values(f"{flow}.{phase}", obj, ("watt_hours_lifetime",))
+    for meter in _METERS:
+        wanted = ("energy_delivered", "energy_received")
+        yield from _values(meter, getattr(data, meter), wanted)
+        for phase, obj in (getattr(data, f"{meter}_phases") or {}).items():
+            yield from _values(f"{meter}.{phase}", obj, wanted)
+    for serial, inverter in data.inverters.items():
+        yield from _values(f"inverter.{serial}", inverter, ("lifetime_energy",))
+
+
+def _values(where: str, obj: Any, names: tuple[str, ...]) -> Iterator[tuple[str, float]]:
+    if obj is None:
+        return
+    for name in names:
+        value = getattr(obj, name, None)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            yield f"{where}.{name}", float(value)
+
+
+def count_decreases(before: dict[str, float], after: dict[str, float]) -> int:
+    """How many counters present in both went backwards."""
+    return sum(1 for key, value in after.items() if key in before and value < before[key])

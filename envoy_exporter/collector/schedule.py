@@ -1,0 +1,133 @@
+"""How often each gateway endpoint is read: a base interval by kind of data, stretched to keep
+the gateway's busy time under a budget.
+
+Gateways are slow and fragile (production.json?details=1 takes 2-5 s, inventories 2-6 s, and
+some freeze when polled hard), while most of what they report changes slowly. Power values are
+read every `cache_ttl`; inverter reports change every 5 minutes; configuration almost never.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+
+INVERTER_INTERVAL = 300.0
+RELAY_INTERVAL = 60.0
+CONFIG_INTERVAL = 3600.0
+#: no endpoint is stretched beyond this, so even a very slow gateway is read hourly
+MAX_INTERVAL = 3600.0
+#: weight of the newest latency sample in the running estimate
+LATENCY_WEIGHT = 0.3
+
+PRODUCTION_JSON = "/production.json?details=1"
+
+# Values that change within seconds: read at cache_ttl.
+_POWER = frozenset(
+    {
+        "/ivp/meters/readings",
+        "/api/v1/production",
+        "/production",
+        "/production.json",
+        PRODUCTION_JSON,
+        "/ivp/ensemble/power",
+        "/ivp/ensemble/secctrl",
+    }
+)
+# Inverters report every 5 minutes; reading them more often only costs the gateway.
+_INVERTERS = frozenset({"/api/v1/production/inverters", "/ivp/pdm/device_data"})
+# Relay and generator states change on events, not continuously.
+_RELAYS = frozenset({"/ivp/ensemble/dry_contacts", "/ivp/ensemble/generator"})
+# Configuration and inventories: changed by an installer, not by the sun.
+_CONFIG_PREFIXES = ("/ivp/ss/", "/inventory", "/home", "/admin/lib/tariff", "/info")
+_CONFIG = frozenset({"/ivp/meters", "/ivp/ensemble/inventory", "/ivp/ensemble/status"})
+
+
+class Schedule:
+    """Per-endpoint refresh intervals under a gateway busy-time budget. Thread-safe."""
+
+    def __init__(self, cache_ttl: float, busy_budget: float) -> None:
+        if cache_ttl <= 0:
+            raise ValueError(f"cache_ttl must be positive, got {cache_ttl}")
+        if not 0 < busy_budget <= 1:
+            raise ValueError(f"busy_budget must be in (0, 1], got {busy_budget}")
+        self.cache_ttl = cache_ttl
+        self.busy_budget = busy_budget
+        #: CT readings give power, so the slow production.json need not be read every time
+        self.ct_power = False
+        self._endpoints: set[str] = set()
+        self._latency: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._effective: dict[str, float] | None = None
+
+    def track(self, endpoints: Iterable[str]) -> None:
+        """Set the endpoints the active updaters read (replaces the previous set)."""
+        with self._lock:
+            self._endpoints = set(endpoints)
+            self._effective = None
+
+    def set_ct_power(self, ct_power: bool) -> None:
+        with self._lock:
+            self.ct_power = ct_power
+            self._effective = None
+
+    def observe(self, endpoint: str, seconds: float) -> None:
+        """Feed one measured answer time of the gateway."""
+        with self._lock:
+            old = self._latency.get(endpoint)
+            seconds = max(seconds, 0.0)
+            new = seconds if old is None else old + LATENCY_WEIGHT * (seconds - old)
+            self._latency[endpoint] = new
+            self._effective = None
+
+    def base_interval(self, endpoint: str) -> float:
+        """The interval the kind of data asks for, before the budget."""
+        if endpoint == PRODUCTION_JSON and self.ct_power:
+            return INVERTER_INTERVAL
+        if endpoint in _POWER:
+            return self.cache_ttl
+        if endpoint in _INVERTERS:
+            return max(INVERTER_INTERVAL, self.cache_ttl)
+        if endpoint in _RELAYS:
+            return max(RELAY_INTERVAL, self.cache_ttl)
+        if endpoint in _CONFIG or endpoint.startswith(_CONFIG_PREFIXES):
+            return max(CONFIG_INTERVAL, self.cache_ttl)
+        return max(INVERTER_INTERVAL, self.cache_ttl)
+
+    def interval(self, endpoint: str) -> float:
+        """Effective interval of an endpoint (untracked endpoints get their base interval)."""
+        return self.intervals().get(endpoint) or self.base_interval(endpoint)
+
+    def intervals(self) -> dict[str, float]:
+        """Effective interval of every tracked endpoint."""
+        with self._lock:
+            if self._effective is None:
+                self._effective = self._compute()
+            return dict(self._effective)
+
+    def latencies(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._latency)
+
+    def busy_ratio(self) -> float:
+        """Estimated share of the gateway's time spent answering at the effective intervals."""
+        intervals = self.intervals()
+        latency = self.latencies()
+        return sum(latency.get(e, 0.0) / i for e, i in intervals.items())
+
+    def _compute(self) -> dict[str, float]:
+        result = {e: self.base_interval(e) for e in self._endpoints}
+        latency = {e: self._latency.get(e, 0.0) for e in result}
+        busy = sum(latency[e] / result[e] for e in result)
+        # Stretch the slowest endpoints first: they cost the gateway most per read.
+        for endpoint in sorted(result, key=lambda e: (-latency[e], e)):
+            if busy <= self.busy_budget or latency[endpoint] <= 0:
+                break
+            others = busy - latency[endpoint] / result[endpoint]
+            room = self.busy_budget - others
+            needed = latency[endpoint] / room if room > 0 else math.inf
+            ceiling = max(MAX_INTERVAL, result[endpoint])
+            stretched = min(max(result[endpoint], math.ceil(needed)), ceiling)
+            busy = others + latency[endpoint] / stretched
+            result[endpoint] = float(stretched)
+        return result

@@ -1,0 +1,73 @@
+"""The ResponseStore the client consults before each GET: the schedule made concrete.
+
+An endpoint's last answer is handed back while it is younger than the endpoint's interval,
+so an updater run at every refresh only reaches the gateway for the endpoints that are due.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import requests
+
+from .schedule import Schedule
+
+#: an answer this close to its interval counts as due, so scrape jitter does not skip a turn
+DUE_SLACK = 1.0
+
+
+class ResponseStore:
+    """Keeps fresh 2xx answers per endpoint and notes which endpoints each part used."""
+
+    def __init__(self, schedule: Schedule, clock: Callable[[], float]) -> None:
+        self._schedule = schedule
+        self._clock = clock
+        self._entries: dict[str, tuple[requests.Response, float]] = {}
+        self._used: dict[str, float] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, endpoint: str) -> requests.Response | None:
+        """The stored answer if the endpoint is not due yet, else None (the client asks)."""
+        with self._lock:
+            entry = self._entries.get(endpoint)
+            if entry is None:
+                self._note(endpoint, None)
+                return None
+            response, fetched_at = entry
+            interval = self._schedule.interval(endpoint)
+            slack = min(DUE_SLACK, 0.05 * interval)
+            if self._clock() - fetched_at + slack >= interval:
+                self._note(endpoint, None)
+                return None
+            self._note(endpoint, fetched_at)
+            return response
+
+    def put(self, endpoint: str, response: requests.Response) -> None:
+        """Keep a fresh answer, stamped now."""
+        with self._lock:
+            now = self._clock()
+            self._entries[endpoint] = (response, now)
+            self._note(endpoint, now)
+
+    def clear(self) -> None:
+        """Forget every answer (after a new probe, the gateway may have changed)."""
+        with self._lock:
+            self._entries.clear()
+
+    def begin_part(self) -> None:
+        """Start noting the endpoints one updater reads."""
+        with self._lock:
+            self._used = {}
+
+    def end_part(self) -> dict[str, float]:
+        """Endpoint -> time of the answer used (0.0 for a request that got no stored answer)."""
+        with self._lock:
+            used, self._used = self._used or {}, None
+            return used
+
+    def _note(self, endpoint: str, fetched_at: float | None) -> None:
+        if self._used is None:
+            return
+        if fetched_at is not None or endpoint not in self._used:
+            self._used[endpoint] = fetched_at or 0.0

@@ -1,0 +1,418 @@
+"""One gateway as the exporter sees it: connect once, then refresh what is due, at most once per
+cache TTL however many scrapers ask (single flight), and hand out immutable Snapshots."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cachetools import TTLCache
+
+from ..envoy.const import ENLIGHTEN_LOGIN_URL, ENLIGHTEN_TOKEN_URL, SupportedFeatures
+from ..envoy.envoy import Envoy
+from ..envoy.exceptions import EnvoyError
+from ..envoy.http import RequestRecord
+from ..envoy.models.envoy import EnvoyData
+from .parts import count_decreases, lifetime_counters, merge
+from .runner import PartResult, run_updaters
+from .schedule import Schedule
+from .snapshot import GatewayInfo, PartStatus, Snapshot, frozen_map
+from .store import ResponseStore
+
+_LOGGER = logging.getLogger(__name__)
+
+#: /info is read again this often (and after every unreadable refresh) to notice a new firmware
+INFO_CHECK_INTERVAL = 3600.0
+#: a token this close to its expiry is replaced from Enlighten (when credentials are known)
+TOKEN_REFRESH_MARGIN = 3600.0
+TOKEN_RETRY_DELAY = 300.0
+#: a part whose freshest answer is older than this many of its intervals is dropped
+STALE_INTERVALS = 3.0
+#: tries per request: the exporter reads again at the next refresh anyway, and a scrape
+#: should not hang for the client's default 50 s of retries
+REQUEST_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """How to reach one gateway. Secrets are kept out of repr()."""
+
+    name: str
+    host: str
+    token: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    serial: str | None = None
+    cache_ttl: float = 15.0
+    busy_budget: float = 0.05
+    verify_tls: bool = False
+    enlighten_login_url: str | None = None
+    enlighten_token_url: str | None = None
+    timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("target name must not be empty")
+        if not self.host:
+            raise ValueError(f"target {self.name!r}: host must not be empty")
+        if self.cache_ttl <= 0:
+            raise ValueError(f"target {self.name!r}: cache_ttl must be > 0, got {self.cache_ttl}")
+        if not 0 < self.busy_budget <= 1:
+            raise ValueError(
+                f"target {self.name!r}: busy_budget must be in (0, 1], got {self.busy_budget}"
+            )
+        if self.timeout <= 0:
+            raise ValueError(f"target {self.name!r}: timeout must be > 0, got {self.timeout}")
+
+
+@dataclass
+class _Part:
+    data: EnvoyData | None = None
+    fetched_at: float | None = None
+    last_success: float | None = None
+    error: str | None = None
+    ok: bool = False
+    seconds: float = 0.0
+    interval: float = 0.0
+
+
+class Target:
+    """Owns one Envoy client. No network at construction; snapshot() never raises."""
+
+    def __init__(self, config: TargetConfig, *, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self._clock = clock
+        self.schedule = Schedule(config.cache_ttl, config.busy_budget)
+        self._store = ResponseStore(self.schedule, clock)
+        self._cache: TTLCache[str, Snapshot] = TTLCache(1, config.cache_ttl, timer=clock)
+        self._lock = threading.Lock()
+        self._stats_lock = threading.Lock()
+        self._envoy: Envoy | None = None
+        self._parts: dict[str, _Part] = {}
+        self._order: list[str] = []
+        self._endpoints: dict[str, tuple[str, ...]] = {}
+        self._info: GatewayInfo | None = None
+        self._features: tuple[str, ...] = ()
+        self._properties: dict[str, float] = {}
+        self._interface: object = None
+        self._generation = 0
+        self._requests: Counter[tuple[str, str]] = Counter()
+        self._request_seconds: dict[str, float] = {}
+        self._answered = 0
+        self._asked = 0
+        self._counters: dict[str, float] = {}
+        self._decreases = 0
+        self._last_success: float | None = None
+        self._next_info_check = 0.0
+        self._check_info = False
+        self._reprobe = False
+        self._token_retry_at = 0.0
+        self._closed = False
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot, refreshing what is due when the cached one expired.
+
+        Callers arriving during a refresh wait for it and share its result.
+        """
+        with self._lock:
+            cached = self._cache.get("snapshot")
+            if cached is not None:
+                return cached
+            snap = self._refresh_guarded()
+            self._cache["snapshot"] = snap
+            return snap
+
+    def close(self) -> None:
+        """Close the client's session; later snapshots report the gateway down."""
+        with self._lock:
+            self._closed = True
+            self._drop_envoy()
+            self._cache.clear()
+
+    # -- refresh ------------------------------------------------------------------------
+
+    def _refresh_guarded(self) -> Snapshot:
+        now = self._clock()
+        if self._closed:
+            return self._build(now, up=False, error="target closed")
+        try:
+            return self._refresh(now)
+        except Exception as err:  # a snapshot is always produced, whatever went wrong
+            _LOGGER.exception("refresh of target %s failed", self.name)
+            return self._down(now, f"{type(err).__name__}: {err}")
+
+    def _refresh(self, now: float) -> Snapshot:
+        with self._stats_lock:
+            self._answered = self._asked = 0
+        try:
+            envoy = self._ready(now)
+        except EnvoyError as err:
+            return self._down(now, f"{type(err).__name__}: {err}")
+        results = run_updaters(envoy.updaters, self._store)
+        error = None
+        if any(r.auth_failed for r in results):
+            results, error = self._reauthenticate(envoy, results)
+        if any(r.not_found for r in results):
+            self._reprobe = True  # an endpoint vanished: the gateway may have changed
+        self._apply(results, now)
+        with self._stats_lock:
+            answered, asked = self._answered, self._asked
+        up = answered > 0 or (asked == 0 and any(r.ok for r in results))
+        if up:
+            self._last_success = now
+        else:
+            self._check_info = True
+            error = error or next((r.error for r in results if r.error), "nothing could be read")
+        return self._build(now, up=up, error=error)
+
+    def _reauthenticate(
+        self, envoy: Envoy, results: list[PartResult]
+    ) -> tuple[list[PartResult], str | None]:
+        """Authenticate once more (a new token when credentials are known), rerun the refused."""
+        refused = {r.name for r in results if r.auth_failed}
+        try:
+            self._authenticate(envoy, fresh=True)
+        except EnvoyError as err:
+            return results, f"authentication failed: {type(err).__name__}: {err}"
+        again = {r.name: r for r in run_updaters(envoy.updaters, self._store, refused.__contains__)}
+        return [again.get(r.name, r) for r in results], None
+
+    def _down(self, now: float, error: str) -> Snapshot:
+        self._check_info = True
+        for part in self._parts.values():
+            part.ok, part.error = False, error
+        return self._build(now, up=False, error=error)
+
+    # -- connection -----------------------------------------------------------------------
+
+    def _ready(self, now: float) -> Envoy:
+        if self._envoy is None:
+            self._envoy = self._connect(now)
+            return self._envoy
+        envoy = self._envoy
+        if self._check_info or now >= self._next_info_check:
+            envoy = self._recheck_info(envoy, now)
+        if self._reprobe:
+            self._probe(envoy)
+        self._refresh_token(envoy, now)
+        return envoy
+
+    def _connect(self, now: float) -> Envoy:
+        cfg = self.config
+        envoy = Envoy(
+            cfg.host,
+            timeout=cfg.timeout,
+            verify_ssl=cfg.verify_tls,
+            enlighten_login_url=cfg.enlighten_login_url or ENLIGHTEN_LOGIN_URL,
+            enlighten_token_url=cfg.enlighten_token_url or ENLIGHTEN_TOKEN_URL,
+        )
+        envoy.set_retry_policy(max_attempts=REQUEST_ATTEMPTS, max_delay=cfg.timeout)
+        envoy.add_request_listener(self._on_request)
+        envoy.response_store = self._store
+        try:
+            envoy.setup()
+            self._authenticate(envoy, fresh=False)
+            self._probe(envoy)
+        except BaseException:
+            envoy.close()
+            raise
+        self._check_info = False
+        self._next_info_check = now + INFO_CHECK_INTERVAL
+        return envoy
+
+    def _authenticate(self, envoy: Envoy, *, fresh: bool) -> None:
+        cfg = self.config
+        token = None if fresh and cfg.username and cfg.password else cfg.token
+        envoy.authenticate(cfg.username, cfg.password, token)
+
+    def _probe(self, envoy: Envoy) -> None:
+        self._store.clear()
+        envoy.probe()
+        self._reprobe = False
+        updaters = envoy.updaters
+        self._order = [u.name for u in updaters]
+        self._endpoints = {u.name: tuple(u.endpoints) for u in updaters}
+        self._parts = {n: p for n, p in self._parts.items() if n in self._endpoints}
+        self.schedule.track(e for eps in self._endpoints.values() for e in eps)
+        features = envoy.supported_features
+        self.schedule.set_ct_power(bool(features & SupportedFeatures.CTMETERS))
+        self._features = tuple(f.name for f in SupportedFeatures if f in features and f.name)
+        self._describe(envoy)
+
+    def _describe(self, envoy: Envoy) -> None:
+        self._info = GatewayInfo(
+            serial=envoy.serial_number or self.config.serial or "",
+            firmware=str(envoy.firmware or ""),
+            part_number=envoy.part_number or "",
+            model=envoy.envoy_model,
+        )
+        self._properties = {
+            "phase_count": envoy.phase_count,
+            "active_phase_count": envoy.active_phase_count,
+            "ct_meter_count": envoy.ct_meter_count,
+            "acb_batteries_reported": envoy.acb_count,
+        }
+        self._interface = envoy.interface_settings()
+
+    def _recheck_info(self, envoy: Envoy, now: float) -> Envoy:
+        """Read /info again; a new firmware or serial means a new gateway: start over."""
+        before = (str(envoy.firmware), envoy.serial_number)
+        envoy.setup()
+        self._check_info = False
+        self._next_info_check = now + INFO_CHECK_INTERVAL
+        if (str(envoy.firmware), envoy.serial_number) == before:
+            self._describe(envoy)
+            return envoy
+        _LOGGER.info(
+            "target %s: gateway changed (%s -> %s), probing again",
+            self.name,
+            before,
+            (str(envoy.firmware), envoy.serial_number),
+        )
+        self._drop_envoy()
+        self._store.clear()
+        self._envoy = self._connect(now)
+        return self._envoy
+
+    def _refresh_token(self, envoy: Envoy, now: float) -> None:
+        expiry = _token_expiry(envoy)
+        cfg = self.config
+        if expiry is None or expiry - now > TOKEN_REFRESH_MARGIN or now < self._token_retry_at:
+            return
+        if not (cfg.username and cfg.password):
+            return  # nothing to renew it with: the expiry metric tells the user
+        try:
+            envoy.authenticate(cfg.username, cfg.password, None)
+            _LOGGER.info("target %s: token renewed from Enlighten", self.name)
+        except EnvoyError as err:
+            _LOGGER.warning("target %s: token renewal failed: %s", self.name, err)
+            self._token_retry_at = now + TOKEN_RETRY_DELAY
+
+    def _drop_envoy(self) -> None:
+        if self._envoy is not None:
+            self._envoy.close()
+            self._envoy = None
+
+    def _on_request(self, record: RequestRecord) -> None:
+        code = "error" if record.status_code is None else str(record.status_code)
+        with self._stats_lock:
+            self._requests[(record.endpoint, code)] += 1
+            seconds = self._request_seconds.get(record.endpoint, 0.0) + record.seconds
+            self._request_seconds[record.endpoint] = seconds
+            self._asked += 1
+            if record.status_code is not None and 200 <= record.status_code < 300:
+                self._answered += 1
+        if record.status_code is not None:
+            self.schedule.observe(record.endpoint, record.seconds)
+
+    # -- snapshot ---------------------------------------------------------------------------
+
+    def _apply(self, results: list[PartResult], now: float) -> None:
+        for result in results:
+            part = self._parts.setdefault(result.name, _Part())
+            part.ok, part.error, part.seconds = result.ok, result.error, result.seconds
+            endpoints = result.used or dict.fromkeys(self._endpoints.get(result.name, ()), 0.0)
+            intervals = [self.schedule.interval(e) for e in endpoints]
+            part.interval = min(intervals) if intervals else self.config.cache_ttl
+            if result.ok:
+                fetched = [t for t in result.used.values() if t > 0]
+                part.data = result.data
+                part.fetched_at = max(fetched) if fetched else now
+                part.last_success = now
+
+    def _build(self, now: float, *, up: bool, error: str | None) -> Snapshot:
+        self._generation += 1
+        statuses: dict[str, PartStatus] = {}
+        fresh: list[EnvoyData] = []
+        for name in [*self._order, *(n for n in self._parts if n not in self._order)]:
+            part = self._parts.get(name)
+            if part is None:
+                continue
+            age = None if part.fetched_at is None else max(now - part.fetched_at, 0.0)
+            stale = age is not None and age > STALE_INTERVALS * part.interval
+            statuses[name] = PartStatus(
+                ok=part.ok,
+                error=part.error,
+                age_seconds=age,
+                interval_seconds=part.interval,
+                last_success=part.last_success,
+                duration_seconds=part.seconds,
+                stale=stale,
+            )
+            if up and part.data is not None and not stale:
+                fresh.append(part.data)
+        data = merge(fresh) if up else None
+        poor = data is not None and _poor_quality(data, self._info)
+        if data is not None and poor:
+            data.system_production = None  # zeros at boot would wreck the lifetime counters
+        if data is not None:
+            after = lifetime_counters(data)
+            self._decreases += count_decreases(self._counters, after)
+            self._counters.update(after)
+        return self._snapshot(now, up, data, statuses, poor, error)
+
+    def _snapshot(
+        self,
+        now: float,
+        up: bool,
+        data: EnvoyData | None,
+        statuses: dict[str, PartStatus],
+        poor: bool,
+        error: str | None,
+    ) -> Snapshot:
+        with self._stats_lock:
+            requests = dict(self._requests)
+            seconds = dict(self._request_seconds)
+        return Snapshot(
+            target=self.name,
+            up=up,
+            data=data,
+            generation=self._generation,
+            refreshed_at=now,
+            info=self._info,
+            supported_features=self._features,
+            parts=frozen_map(statuses),
+            token_expiry=_token_expiry(self._envoy),
+            last_success=self._last_success,
+            intervals=frozen_map(self.schedule.intervals()),
+            latencies=frozen_map(self.schedule.latencies()),
+            requests=frozen_map(requests),
+            request_seconds=frozen_map(seconds),
+            busy_ratio=self.schedule.busy_ratio(),
+            counter_decreases=self._decreases,
+            poor_data_quality=poor,
+            properties=frozen_map(self._properties),
+            interface=self._interface,
+            error=error,
+        )
+
+
+def _token_expiry(envoy: Envoy | None) -> float | None:
+    auth = envoy.auth if envoy is not None else None
+    try:
+        expiry = getattr(auth, "expire_timestamp", None)
+    except EnvoyError:
+        return None
+    return float(expiry) if isinstance(expiry, int | float) else None
+
+
+def _poor_quality(data: EnvoyData, info: GatewayInfo | None) -> bool:
+    """Firmware 3.x answers all-zero production for minutes after a restart."""
+    production = data.system_production
+    if production is None or info is None or not info.firmware.startswith("3."):
+        return False
+    values = (
+        production.watts_now,
+        production.watt_hours_today,
+        production.watt_hours_last_7_days,
+        production.watt_hours_lifetime,
+    )
+    return not any(values)
