@@ -1,0 +1,68 @@
+"""docs/metrics.md, generated from the catalogue: `python -m envoy_exporter.catalogue.docs`."""
+
+from __future__ import annotations
+
+import sys
+
+from . import CATALOGUE, EXCLUDED_FIELDS
+from .spec import MetricSpec
+
+_TITLES = {
+    "gateway": "Gateway",
+    "system": "Production and consumption",
+    "meters": "Current transformers (CT meters)",
+    "inverters": "Microinverters",
+    "batteries": "Batteries",
+    "ensemble": "System controller, collar, combiner, relays, storage settings, generator",
+    "exporter": "Exporter health",
+}
+
+_HEADER = """# Metrics
+
+Generated from the metric catalogue (`envoy_exporter/catalogue/`) by
+`python -m envoy_exporter.catalogue.docs > docs/metrics.md`; do not edit by hand
+(a test fails when this file is stale).
+
+Units are base units: watts, joules (Wh x 3600), volts, amperes, hertz, celsius, seconds,
+and ratios 0-1 for percentages. Counters end in `_total`, info metrics in `_info` (value 1).
+A *state set* has one series per state, 1 for the current one. A series only appears when
+the gateway reports the value; a part of the data older than 3 of its refresh intervals
+disappears, and `enphase_exporter_data_age_seconds{collector}` says how old it is.
+"""
+
+
+def _row(spec: MetricSpec) -> str:
+    labels = ", ".join(f"`{label}`" for label in spec.labels) or "-"
+    kind = "state set" if spec.kind == "stateset" else spec.kind
+    text = spec.help.replace("|", "\\|")
+    return f"| `{spec.name}` | {kind} | {spec.unit or '-'} | {labels} | {text} |"
+
+
+def render_markdown() -> str:
+    """The whole of docs/metrics.md."""
+    lines = [_HEADER]
+    for subsystem, title in _TITLES.items():
+        specs = [s for s in CATALOGUE if s.subsystem == subsystem]
+        if not specs:
+            continue
+        lines += [
+            f"## {title}",
+            "",
+            "| name | type | unit | labels | help |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [_row(spec) for spec in specs]
+        lines.append("")
+    if EXCLUDED_FIELDS:
+        lines += ["## Model fields not exported", "", "| field | why |", "| --- | --- |"]
+        lines += [f"| `{field}` | {why} |" for field, why in sorted(EXCLUDED_FIELDS.items())]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    sys.stdout.write(render_markdown())
+
+
+if __name__ == "__main__":
+    main()
