@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from .options import Credentials, log_level_option, setup_logging
-from .serve import build_server, run_until_signal, target_config
+from .serve import build_server, check_listen, run_until_signal, target_config
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ def demo_credentials(sim: Any) -> Credentials:
     "--web.listen-address",
     "listen",
     default="127.0.0.1:9433",
+    callback=check_listen,
     show_default=True,
     help="Where the exporter listens (port 0: any free port).",
 )

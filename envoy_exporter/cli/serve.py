@@ -27,6 +27,17 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_LISTEN = ":9433"
 
 
+def check_listen(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Click callback: refuse a malformed listen address before anything starts."""
+    from ..server.httpd import parse_listen_address
+
+    try:
+        parse_listen_address(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
 def target_config(name: str, creds: Credentials, cache_ttl: float, busy_budget: float) -> Any:
     """A collector TargetConfig for one gateway."""
     from ..collector.target import TargetConfig
@@ -114,6 +125,7 @@ def run_until_signal(server: ExporterServer) -> None:
     "--web.listen-address",
     "listen",
     default=DEFAULT_LISTEN,
+    callback=check_listen,
     show_default=True,
     envvar="ENVOY_EXPORTER_LISTEN_ADDRESS",
     show_envvar=True,
