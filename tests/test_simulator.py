@@ -229,7 +229,8 @@ def test_captured_401_stays_401_with_good_credentials(
 def fetch(sim: SimulatedEnvoy, path: str) -> requests.Response:
     s = session()
     if sim.legacy:
-        return s.get(sim.base_url + path, auth=HTTPDigestAuth("envoy", sim.local_users["envoy"]))
+        auth = HTTPDigestAuth("envoy", sim.local_users["envoy"])
+        return s.get(sim.base_url + path, auth=auth, timeout=10)
     return s.get(sim.base_url + path, headers=bearer(sim.token), timeout=10)
 
 
