@@ -32,7 +32,8 @@ from .landing import render_landing
 from .webconfig import WebConfig
 
 if TYPE_CHECKING:
-    from ..collector.target import Snapshot, Target
+    from ..collector.snapshot import Snapshot
+    from ..collector.target import Target
 
 _LOGGER = logging.getLogger(__name__)
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
