@@ -512,3 +512,22 @@ def test_reference_client_gets_a_token_from_fake_enlighten(
     claims = jwt.decode(asyncio.run(token()), options={"verify_signature": False})
     assert claims["aud"] == fw7.serial
     assert claims["username"] == fw7.cloud_username
+
+
+def _profile_names() -> list[str]:
+    try:
+        from envoy_exporter.simulator.profiles import PROFILE_NAMES
+    except ImportError:
+        return []
+    return list(PROFILE_NAMES)
+
+
+@pytest.mark.parametrize("name", _profile_names())
+def test_profiles_are_served_with_auth(simulator: SimulatorFactory, name: str) -> None:
+    sim = simulator(name)
+    assert f"<sn>{sim.serial}</sn>" in session().get(f"{sim.base_url}/info", timeout=10).text
+    inverters = fetch(sim, "/api/v1/production/inverters")
+    assert inverters.status_code == 200
+    assert len(inverters.json()) > 0
+    r = session().get(f"{sim.base_url}/api/v1/production/inverters", timeout=10)
+    assert r.status_code == 401  # no credentials
