@@ -354,6 +354,11 @@ def test_dry_contact_settings_read_strings_as_booleans() -> None:
     assert (full.black_start, full.priority, full.pv_serial_nb) == (5.0, 2.0, ["123"])
     bare = EnvoyDryContactSettings.from_api(RELAY_BARE)
     assert (bare.manual_override, bare.black_start, bare.essential_start_time) == (None, None, None)
+    as_bools = EnvoyDryContactSettings.from_api(
+        dict(RELAY_BARE, override=True, manual_override=True)
+    )
+    assert (as_bools.override, as_bools.manual_override) == (True, True)
+    assert as_bools.to_api()["manual_override"] == "true"
     third_party = EnvoyDryContactSettings.from_api(dict(RELAY_BARE, type="3RD-PV"))
     assert third_party.type is DryContactType.THIRD_PARTY_PV
 

@@ -85,11 +85,10 @@ class EnvoyDryContactSettings:
             generator_action=DryContactAction(relay["gen_action"]),
             grid_action=DryContactAction(relay["grid_action"]),
             load_name=relay["load_name"],
-            # the gateway writes booleans as the strings "true" / "false"
-            manual_override=(manual == "true") if manual else None,
+            manual_override=_is_true(manual) if manual else None,
             micro_grid_action=DryContactAction(relay["micro_grid_action"]),
             mode=DryContactMode(relay["mode"]),
-            override=relay["override"] == "true",
+            override=_is_true(relay["override"]),
             priority=relay.get("priority"),
             pv_serial_nb=relay["pv_serial_nb"],
             soc_high=relay["soc_high"],
@@ -122,6 +121,12 @@ class EnvoyDryContactSettings:
         }
         out.update({key: value for key, value in optional.items() if value is not None})
         return out
+
+
+def _is_true(value: Any) -> bool:
+    # The gateway writes booleans as the strings "true" / "false"; a caller's update may
+    # hold real booleans.
+    return value if isinstance(value, bool) else value == "true"
 
 
 def _flag(value: bool) -> str:
