@@ -503,6 +503,19 @@ class TestFirmware3Html:
         assert data.system_production == EnvoySystemProduction(61_500_000, 150_000, 21_000, 3050)
         assert data.raw[URL_PRODUCTION].startswith("<h1>")
 
+    def test_not_when_v1_probe_merely_failed(self) -> None:
+        # a 3.9 gateway whose v1 endpoint dropped the connection during its own probe
+        gateway = self.gateway()
+        gateway.answers[URL_PRODUCTION_V1] = {
+            "wattHoursToday": 1,
+            "wattHoursSevenDays": 2,
+            "wattHoursLifetime": 3,
+            "wattsNow": 4,
+        }
+        updater = make(EnvoyProductionJsonFallbackUpdater, gateway, version="3.9.36")
+        assert updater.probe(F(0)) is None
+        assert URL_PRODUCTION not in gateway.requested
+
     def test_not_on_later_firmware(self) -> None:
         features, kept, _ = probe_chain(self.gateway(), version="4.2.27", metered=False)
         assert F.PRODUCTION not in features and kept == []

@@ -7,7 +7,13 @@ from typing import Any, ClassVar
 
 from packaging.version import Version
 
-from ..const import PHASENAMES, URL_PRODUCTION, URL_PRODUCTION_JSON, SupportedFeatures
+from ..const import (
+    PHASENAMES,
+    URL_PRODUCTION,
+    URL_PRODUCTION_JSON,
+    URL_PRODUCTION_V1,
+    SupportedFeatures,
+)
 from ..exceptions import EnvoyAuthenticationRequired, EnvoyDataError, EnvoyHTTPStatusError
 from ..models.acb import EnvoyACBPower
 from ..models.envoy import EnvoyData
@@ -209,6 +215,10 @@ class EnvoyProductionJsonFallbackUpdater(EnvoyProductionJsonUpdater):
         if PRODUCTION in discovered_features or self._envoy_version >= FIRST_JSON_FIRMWARE:
             return None
         try:
+            # the page's rounded values only when the v1 endpoint is really absent, not
+            # when its probe merely failed (a dropped connection)
+            if 200 <= self._probe_request(URL_PRODUCTION_V1).status_code < 300:
+                return None
             response = self._probe_request(URL_PRODUCTION)
         except ENDPOINT_PROBE_ERRORS as err:
             _LOGGER.debug("No production page at %s: %s", URL_PRODUCTION, err)
