@@ -1,0 +1,320 @@
+"""Target: cache and single flight, per-endpoint schedule, busy-time budget, failing parts,
+a gateway that goes away and comes back, re-authentication, firmware change. Real sockets
+against the simulator; time is a fake clock the tests advance."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from envoy_exporter.collector.parts import count_decreases, lifetime_counters
+from envoy_exporter.collector.schedule import Schedule
+from envoy_exporter.collector.target import Target, TargetConfig
+from envoy_exporter.envoy.models.envoy import EnvoyData
+from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
+from envoy_exporter.simulator.server import Request, SimulatedEnvoy
+from envoy_exporter.simulator.source import Answer
+
+READINGS = "/ivp/meters/readings"
+INVERTERS = "/api/v1/production/inverters"
+
+
+class FakeClock:
+    """Wall-clock seconds that only move when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class PathFault:
+    """Answers `status` to every request whose path starts with `prefix` while enabled."""
+
+    def __init__(self, prefix: str, status: int = 500, times: int | None = None) -> None:
+        self.prefix = prefix
+        self.status = status
+        self.enabled = False
+        self.times = times
+
+    def apply(self, request: Request, answer: Callable[[], Answer]) -> Answer:
+        if self.enabled and request.path.startswith(self.prefix):
+            if self.times is not None:
+                self.times -= 1
+                self.enabled = self.times > 0
+            return Answer(self.status, b'{"error": "injected"}')
+        return answer()
+
+
+def config(sim: SimulatedEnvoy, **kw: Any) -> TargetConfig:
+    if sim.legacy:
+        creds: dict[str, Any] = {"username": "envoy", "password": sim.local_users["envoy"]}
+    else:
+        creds = {"token": sim.token}
+    return TargetConfig(name="home", host=sim.host, **{**creds, **kw})
+
+
+def gets(sim: SimulatedEnvoy) -> Counter[str]:
+    return Counter(r.path for r in sim.request_log if r.method == "GET")
+
+
+def assert_no_writes(sim: SimulatedEnvoy) -> None:
+    writes = [r for r in sim.request_log if r.method not in ("GET", "HEAD")]
+    assert writes == []
+
+
+def test_config_rejects_bad_values_and_hides_secrets() -> None:
+    with pytest.raises(ValueError, match="cache_ttl"):
+        TargetConfig(name="a", host="h", cache_ttl=0)
+    with pytest.raises(ValueError, match="busy_budget"):
+        TargetConfig(name="a", host="h", busy_budget=1.5)
+    with pytest.raises(ValueError, match="host"):
+        TargetConfig(name="a", host="")
+    text = repr(TargetConfig(name="a", host="h", token="tok-SECRET", password="pw-SECRET"))
+    assert "SECRET" not in text
+
+
+def test_no_network_at_construction(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    target = Target(config(sim))
+    assert sim.request_log == []
+    target.close()
+    assert sim.request_log == []
+
+
+def test_concurrent_snapshots_share_one_refresh(simulator: Any) -> None:
+    # The gateway takes a little while per answer, so the callers overlap the refresh.
+    sim = simulator("metered-3phase", latency=lambda path: 0.05)
+    clock = FakeClock()
+    target = Target(config(sim), clock=clock)
+    barrier = threading.Barrier(8)
+    snaps: list[Any] = []
+
+    def scrape() -> None:
+        barrier.wait()
+        snaps.append(target.snapshot())
+
+    threads = [threading.Thread(target=scrape) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(snaps) == 8
+    assert {s.generation for s in snaps} == {1}
+    assert all(s is snaps[0] for s in snaps)
+    readings = gets(sim)[READINGS]
+    assert readings == 1
+    assert target.snapshot() is snaps[0]
+    assert gets(sim)[READINGS] == readings
+    target.close()
+
+
+def test_ttl_cache_refreshes_once_per_ttl(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    clock = FakeClock()
+    target = Target(config(sim, cache_ttl=15.0), clock=clock)
+    first = target.snapshot()
+    before = len(sim.request_log)
+    clock.advance(10)
+    assert target.snapshot() is first
+    assert len(sim.request_log) == before
+    clock.advance(6)
+    second = target.snapshot()
+    assert second.generation == first.generation + 1
+    assert gets(sim)[READINGS] == 2
+    target.close()
+
+
+def test_schedule_over_one_hour(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    clock = FakeClock()
+    target = Target(config(sim, cache_ttl=15.0), clock=clock)
+    target.snapshot()
+    sim.clear_request_log()
+    for _ in range(240):  # one hour of 15 s scrapes
+        clock.advance(15)
+        snap = target.snapshot()
+        assert snap.up
+    counts = gets(sim)
+    assert counts[READINGS] == 240
+    assert 11 <= counts[INVERTERS] <= 13
+    # CT readings give power, so the slow production.json is read like the inverters.
+    production_json = sum(n for p, n in counts.items() if p.startswith("/production.json"))
+    assert 11 <= production_json <= 13
+    assert counts["/ivp/meters"] <= 2
+    intervals = snap.intervals
+    assert intervals[READINGS] == 15.0
+    assert intervals[INVERTERS] == 300.0
+    assert intervals["/ivp/meters"] == 3600.0
+    assert snap.parts["meters"].age_seconds == 0.0
+    assert_no_writes(sim)
+    target.close()
+
+
+def test_budget_stretches_the_slowest_endpoint_first() -> None:
+    schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
+    schedule.track(["/production.json?details=1", READINGS, INVERTERS])
+    schedule.observe("/production.json?details=1", 3.0)
+    schedule.observe(READINGS, 0.05)
+    schedule.observe(INVERTERS, 0.05)
+    intervals = schedule.intervals()
+    assert intervals[READINGS] == 15.0
+    assert intervals[INVERTERS] == 300.0
+    assert intervals["/production.json?details=1"] >= 3.0 / 0.05
+    assert schedule.busy_ratio() <= 0.05
+
+
+def test_budget_leaves_a_fast_gateway_alone() -> None:
+    schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
+    schedule.track(["/production.json?details=1", READINGS])
+    schedule.observe("/production.json?details=1", 0.1)
+    schedule.observe(READINGS, 0.05)
+    assert schedule.intervals() == {"/production.json?details=1": 15.0, READINGS: 15.0}
+
+
+def test_ct_power_reads_production_json_rarely() -> None:
+    schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
+    assert schedule.base_interval("/production.json?details=1") == 15.0
+    schedule.set_ct_power(True)
+    assert schedule.base_interval("/production.json?details=1") == 300.0
+
+
+def test_failing_endpoint_drops_only_its_part(simulator: Any) -> None:
+    fault = PathFault(INVERTERS)
+    sim = simulator("metered-3phase", sleep=False, fault=fault)
+    clock = FakeClock()
+    target = Target(config(sim), clock=clock)
+    assert target.snapshot().data.inverters  # type: ignore[union-attr]
+    fault.enabled = True
+    clock.advance(301)
+    snap = target.snapshot()
+    assert snap.up
+    assert not snap.parts["inverters"].ok
+    assert "500" in (snap.parts["inverters"].error or "")
+    assert snap.data is not None and snap.data.inverters  # still within 3 intervals
+    for _ in range(45):
+        clock.advance(15)
+        snap = target.snapshot()
+    assert snap.parts["inverters"].stale
+    assert (snap.parts["inverters"].age_seconds or 0) > 900
+    assert snap.data is not None
+    assert snap.data.inverters == {}
+    assert snap.data.ctmeter_production is not None
+    assert snap.parts["meters"].ok
+    fault.enabled = False
+    clock.advance(15)
+    snap = target.snapshot()
+    assert snap.parts["inverters"].ok and snap.data and snap.data.inverters
+    target.close()
+
+
+def test_gateway_away_and_back(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    clock = FakeClock()
+    target = Target(config(sim), clock=clock)
+    assert target.snapshot().up
+    port = sim.port
+    sim.stop()
+    clock.advance(16)
+    down = target.snapshot()
+    assert not down.up
+    assert down.data is None
+    assert down.error
+    sim.listen_port = port
+    sim.start()
+    clock.advance(16)
+    back = target.snapshot()
+    assert back.up
+    assert back.data is not None and back.data.ctmeter_production is not None
+    assert_no_writes(sim)
+    target.close()
+
+
+def test_gateway_unreachable_at_start_then_found(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    port = sim.port
+    cfg = config(sim)
+    sim.stop()
+    clock = FakeClock()
+    target = Target(cfg, clock=clock)
+    snap = target.snapshot()
+    assert not snap.up and snap.info is None
+    sim.listen_port = port
+    sim.start()
+    clock.advance(16)
+    snap = target.snapshot()
+    assert snap.up and snap.info is not None and snap.info.serial == sim.serial
+    target.close()
+
+
+def test_refused_token_is_renewed_from_enlighten(simulator: Any) -> None:
+    fault = PathFault(READINGS, status=401, times=2)
+    sim = simulator("metered-3phase", sleep=False, fault=fault)
+    clock = FakeClock()
+    cfg = config(
+        sim,
+        username=sim.cloud_username,
+        password=sim.cloud_password,
+        enlighten_login_url=sim.enlighten_login_url,
+        enlighten_token_url=sim.enlighten_token_url,
+    )
+    target = Target(cfg, clock=clock)
+    assert target.snapshot().up
+    fault.enabled = True
+    clock.advance(16)
+    snap = target.snapshot()
+    assert snap.up
+    assert snap.parts["meters"].ok, snap.parts["meters"].error
+    assert snap.token_expiry is not None and snap.token_expiry > clock.now
+    target.close()
+
+
+def test_firmware_change_is_noticed_without_restart(simulator: Any) -> None:
+    class NewFirmware:
+        enabled = False
+
+        def apply(self, request: Request, answer: Callable[[], Answer]) -> Answer:
+            result = answer()
+            if self.enabled and request.path == "/info":
+                body = result.body.replace(b"D7.6.175", b"D7.6.185")
+                return replace(result, body=body)
+            return result
+
+    fault = NewFirmware()
+    sim = simulator("metered-3phase", sleep=False, fault=fault)
+    clock = FakeClock()
+    target = Target(config(sim), clock=clock)
+    first = target.snapshot()
+    assert first.info is not None and first.info.firmware == "7.6.175"
+    fault.enabled = True
+    clock.advance(3601)
+    snap = target.snapshot()
+    assert snap.up
+    assert snap.info is not None and snap.info.firmware == "7.6.185"
+    target.close()
+
+
+def test_token_expiry_is_reported(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    target = Target(config(sim), clock=FakeClock())
+    snap = target.snapshot()
+    assert snap.token_expiry is not None
+    assert snap.token_expiry > time.time() + 300 * 86400  # the simulator's owner token: 1 year
+    target.close()
+
+
+def test_counter_decreases_are_counted() -> None:
+    before = EnvoyData(system_production=EnvoySystemProduction(100, 10, 1, 5))
+    after = EnvoyData(system_production=EnvoySystemProduction(90, 10, 1, 5))
+    assert count_decreases(lifetime_counters(before), lifetime_counters(after)) == 1
+    assert count_decreases(lifetime_counters(after), lifetime_counters(before)) == 0
