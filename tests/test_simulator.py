@@ -531,3 +531,22 @@ def test_profiles_are_served_with_auth(simulator: SimulatorFactory, name: str) -
     assert len(inverters.json()) > 0
     r = session().get(f"{sim.base_url}/api/v1/production/inverters", timeout=10)
     assert r.status_code == 401  # no credentials
+
+
+class BrokenSource(DictSource):
+    def answer(self, path: str, now: float) -> Answer | None:
+        if path == "/broken":
+            raise KeyError("a bug in the source")
+        return super().answer(path, now)
+
+
+def test_a_failing_source_answers_500_and_keeps_serving(simulator: SimulatorFactory) -> None:
+    sim = simulator(BrokenSource())
+    s = session()
+    r = s.get(f"{sim.base_url}/broken", headers=bearer(sim.token), timeout=10)
+    assert r.status_code == 500
+    assert "KeyError" in r.text
+    assert s.get(f"{sim.base_url}/info", timeout=10).status_code == 200
+    bad = s.post(f"{sim.base_url}/x", headers={"Content-Length": "abc"}, timeout=10)
+    assert bad.status_code == 400
+    assert [e.status for e in sim.request_log] == [500, 200]

@@ -7,6 +7,7 @@ endpoints a legacy gateway protects need HTTP digest of a local user.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -29,6 +30,8 @@ from .certs import server_context
 from .enlighten import FakeEnlighten
 from .httpd import ServerThread, ThreadedServer, host_port, parse_listen
 from .source import Answer, Source
+
+_log = logging.getLogger(__name__)
 
 # Endpoints a legacy (firmware < 7) gateway keeps behind digest authentication.
 LEGACY_PROTECTED = ("/api/v1/production/inverters", "/ivp/", "/admin/", "/installer/")
@@ -271,6 +274,16 @@ class SimulatedEnvoy:
         return max(0.0, float(self.latency(path))) if self.latency is not None else 0.0
 
 
+def _content_length(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return 0
+    try:
+        length = int(value)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
 def _cookie(header: str, name: str) -> str | None:
     if not header:
         return None
@@ -308,10 +321,11 @@ class _GatewayHandler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         sim: SimulatedEnvoy = self.server.owner  # type: ignore[attr-defined]
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
+        length = _content_length(self.headers.get("Content-Length"))
+        if length is None or length > MAX_BODY:
+            # The body cannot be skipped safely: answer and close the connection.
             self.close_connection = True
-            self._send(_answer(413, b"", "text/plain"))
+            self._send(_answer(400 if length is None else 413, b"", "text/plain"))
             return
         body = self.rfile.read(length) if length > 0 else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -323,6 +337,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             sim.record(request, 0, modelled)
             self.close_connection = True
             return
+        except Exception as err:
+            # A bug in a source or a fault: show it, and answer as a crashing gateway would.
+            _log.exception("simulated Envoy failed on %s %s", method, self.path)
+            answer = _answer(500, f"simulator error: {type(err).__name__}".encode(), "text/plain")
         if modelled > 0 and sim.sleep:
             time.sleep(modelled)
         sim.record(request, answer.status, modelled)
