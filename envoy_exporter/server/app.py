@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
@@ -40,6 +39,9 @@ SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 DEFAULT_WAIT = 120.0  # without a scrape timeout header (a human with curl)
 _TIMEOUT_MARGIN = 0.5  # answer this long before Prometheus gives up, so it sees our 503
 _MAX_TARGET_NAME = 128
+# The body is the classic text format whatever prometheus_client's newest label says
+# (0.22 announces version=1.0.0), and every Prometheus 2.x and 3.x reads 0.0.4.
+CONTENT_TYPE_LATEST = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Refresher:

@@ -1,0 +1,271 @@
+"""The exporter's HTTP server against simulated gateways, over real sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from envoy_exporter.cli.demo import demo_credentials
+from envoy_exporter.cli.serve import build_server, target_config
+from envoy_exporter.collector.target import Target
+from envoy_exporter.server.app import ExporterApp, ExporterServer, scrape_timeout
+from envoy_exporter.simulator.server import SimulatedEnvoy
+
+from .conftest import SimulatorFactory
+
+ServerFactory = Callable[..., ExporterServer]
+
+
+def make_target(name: str, sim: SimulatedEnvoy) -> Target:
+    return Target(target_config(name, demo_credentials(sim), 15.0, 0.05))
+
+
+@pytest.fixture
+def exporter() -> Iterator[ServerFactory]:
+    """Factory: exporter({name: sim}, single=name or None) -> a started ExporterServer."""
+    servers: list[ExporterServer] = []
+
+    def start(sims: dict[str, SimulatedEnvoy], single: str | None = None) -> ExporterServer:
+        targets = {name: make_target(name, sim) for name, sim in sims.items()}
+        server = build_server(targets, single=single, listen="127.0.0.1:0").start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def samples(text: str) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append(sample)
+    return found
+
+
+def test_metrics_of_a_single_gateway(simulator: SimulatorFactory, exporter: ServerFactory) -> None:
+    sim = simulator("metered-3phase")
+    server = exporter({"home": sim}, single="home")
+    answer = requests.get(server.url + "metrics", timeout=60)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    found = samples(answer.text)
+    assert found["enphase_up"][0].value == 1.0
+    assert found["enphase_info"][0].labels["serial"] == sim.serial
+    assert "enphase_production_power_watts" in found
+    assert "process_cpu_seconds_total" in found  # the exporter's own process
+    # Only reads reach the gateway.
+    assert {r.method for r in sim.request_log} == {"GET"}
+
+
+def test_gzip_when_asked(simulator: SimulatorFactory, exporter: ServerFactory) -> None:
+    server = exporter({"home": simulator("metered-3phase")}, single="home")
+    raw = requests.get(server.url + "metrics", timeout=60, stream=True)
+    assert raw.headers["Content-Encoding"] == "gzip"
+    body = gzip.decompress(raw.raw.read())
+    assert b"enphase_up 1.0" in body
+
+
+def test_health_and_readiness(simulator: SimulatorFactory, exporter: ServerFactory) -> None:
+    server = exporter({"home": simulator("metered-3phase")}, single="home")
+    assert requests.get(server.url + "-/healthy", timeout=10).text == "OK\n"
+    assert requests.get(server.url + "-/ready", timeout=10).status_code == 200
+    assert requests.get(server.url + "nope", timeout=10).status_code == 404
+    assert requests.post(server.url + "metrics", timeout=10).status_code == 405
+
+
+def test_landing_page_shows_model_firmware_features_and_parts(
+    simulator: SimulatorFactory, exporter: ServerFactory
+) -> None:
+    sim = simulator("battery")
+    server = exporter({"home": sim}, single="home")
+    page = requests.get(server.url, timeout=60)
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    text = page.text
+    assert sim.serial in text
+    assert "Firmware" in text and "8." in text
+    assert "ENCHARGE" in text  # a supported feature of the battery site
+    assert "meters" in text and "Last success" in text  # the parts table
+    assert "up" in text
+
+
+def test_probe_many_gateways(simulator: SimulatorFactory, exporter: ServerFactory) -> None:
+    home, barn = simulator("metered-3phase"), simulator("battery")
+    server = exporter({"home": home, "barn": barn})
+    answer = requests.get(server.url + "probe", params={"target": "home"}, timeout=60)
+    assert answer.status_code == 200
+    assert samples(answer.text)["enphase_info"][0].labels["serial"] == home.serial
+    assert barn.request_log == []  # a probe reads only its own target
+    answer = requests.get(server.url + "probe", params={"target": "barn"}, timeout=60)
+    found = samples(answer.text)
+    assert found["enphase_info"][0].labels["serial"] == barn.serial
+    assert "enphase_encharge_state_of_charge_ratio" in found
+    # The exporter's own /metrics carries no gateway in multi-target mode.
+    own = requests.get(server.url + "metrics", timeout=10).text
+    assert "enphase_up" not in own and "process_cpu_seconds_total" in own
+
+
+def test_targets_live_across_probes(simulator: SimulatorFactory, exporter: ServerFactory) -> None:
+    sim = simulator("metered-3phase")
+    server = exporter({"home": sim})
+    for _ in range(3):
+        assert requests.get(server.url + "probe?target=home", timeout=60).status_code == 200
+    # One setup for three probes: the session and cache outlive each request.
+    assert sum(1 for r in sim.request_log if r.path == "/info") == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "missing parameter: target"),
+        ("?target=", "missing parameter: target"),
+        ("?target=nosuch", 'unknown target "nosuch"'),
+        ("?target=home&target=barn", "exactly one target"),
+    ],
+)
+def test_bad_probe_requests_get_400(
+    simulator: SimulatorFactory, exporter: ServerFactory, query: str, message: str
+) -> None:
+    sim = simulator("metered-3phase")
+    server = exporter({"home": sim})
+    answer = requests.get(server.url + "probe" + query, timeout=10)
+    assert answer.status_code == 400
+    assert message in answer.text
+    assert sim.request_log == []
+
+
+def test_an_arbitrary_host_is_never_probed(
+    simulator: SimulatorFactory, exporter: ServerFactory
+) -> None:
+    configured, stranger = simulator("metered-3phase"), simulator("battery")
+    server = exporter({"home": configured})
+    answer = requests.get(server.url + "probe", params={"target": stranger.host}, timeout=10)
+    assert answer.status_code == 400
+    assert stranger.request_log == [] and configured.request_log == []
+
+
+def test_secrets_never_in_logs_pages_or_metrics(
+    simulator: SimulatorFactory, exporter: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fresh, legacy = simulator("battery"), simulator("legacy")
+    server = exporter({"fresh": fresh, "legacy": legacy})
+    outputs = [
+        requests.get(server.url + "probe?target=fresh", timeout=60).text,
+        requests.get(server.url + "probe?target=legacy", timeout=60).text,
+        requests.get(server.url, timeout=60).text,
+        requests.get(server.url + "metrics", timeout=60).text,
+    ]
+    secrets = [fresh.token, fresh.cloud_password, legacy.local_users["envoy"]]
+    everything = "\n".join([*outputs, caplog.text])
+    assert "enphase_up 1.0" in outputs[0]
+    for secret in secrets[:2]:
+        assert secret not in everything
+    # The legacy default password is the serial's last digits, public on the landing page;
+    # it must still never appear in the logs as a credential.
+    assert f"password={secrets[2]}" not in caplog.text
+
+
+class BlockingTarget:
+    """A Target whose refresh waits for the test: the slow gateway, without sleeping."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def snapshot(self) -> Any:
+        self.entered.set()
+        self.release.wait(timeout=60)
+        return SimpleNamespace(generation=1)
+
+    def close(self) -> None:
+        self.release.set()
+
+
+def blocking_server(
+    workers: int = 2, backlog: int | None = None
+) -> tuple[ExporterServer, BlockingTarget]:
+    target = BlockingTarget()
+    app = ExporterApp(
+        {"slow": target},  # type: ignore[dict-item]
+        single="slow",
+        render=lambda t: b"enphase_up 1\n",
+        collector_factory=lambda t: None,
+    )
+    server = ExporterServer(app, "127.0.0.1:0", workers=workers)
+    if backlog is not None:
+        server.httpd._queue.maxsize = backlog
+    return server.start(), target
+
+
+def test_scrape_timeout_header_is_honoured() -> None:
+    server, target = blocking_server()
+    try:
+        answer = requests.get(
+            server.url + "metrics",
+            headers={"X-Prometheus-Scrape-Timeout-Seconds": "0.6"},
+            timeout=30,
+        )
+        assert answer.status_code == 503
+        assert "refresh still running" in answer.text
+        target.release.set()
+        assert requests.get(server.url + "metrics", timeout=30).text.startswith("enphase_up 1\n")
+    finally:
+        server.stop()
+
+
+def test_scrape_timeout_parsing() -> None:
+    assert scrape_timeout("10") == pytest.approx(9.5)
+    assert scrape_timeout("0.2") == pytest.approx(0.1)
+    assert scrape_timeout(None) == scrape_timeout("garbage") == scrape_timeout("-1")
+
+
+def _get(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+    return sock
+
+
+def test_worker_threads_are_bounded() -> None:
+    server, target = blocking_server(workers=1, backlog=1)
+    try:
+        busy = _get(server.port)  # taken by the only worker, which then waits for the gateway
+        assert target.entered.wait(timeout=30)
+        before = threading.active_count()
+        queued = _get(server.port)  # waits in the queue
+        refused = _get(server.port)  # queue full: closed at once
+        with contextlib.suppress(ConnectionResetError):
+            assert refused.recv(1024) == b""
+        assert threading.active_count() == before  # no thread was started per connection
+        target.release.set()
+        for sock in (busy, queued):
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+            assert reply.startswith(b"HTTP/1.0 200")
+            sock.close()
+        refused.close()
+    finally:
+        target.release.set()
+        server.stop()
+
+
+def test_listening_on_all_interfaces_reports_a_local_url(simulator: SimulatorFactory) -> None:
+    target = make_target("home", simulator("metered-3phase"))
+    server = build_server({"home": target}, single="home", listen=":0")
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+    finally:
+        server.stop()
