@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
@@ -86,7 +87,7 @@ class FakeEnlighten:
             "session_id": session_id,
             "manager_token": secrets.token_hex(24),
             "is_consumer": account.user_type == "owner",
-            "user_id": abs(hash(email)) % 10_000_000,
+            "user_id": zlib.crc32(email.encode()) % 10_000_000,
             "user_name": email,
             "first_name": "Simulated",
             "last_name": account.user_type.title(),
