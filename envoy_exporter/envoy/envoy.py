@@ -148,7 +148,9 @@ class Envoy(EnvoyActions):
         backoff_factor: float = 0.5,
     ) -> None:
         """Change how request() and setup() retry connection failures."""
-        self._adapter.max_retries = retry_policy(max_attempts, max_delay, backoff_factor)
+        policy = retry_policy(max_attempts, max_delay, backoff_factor)
+        self._adapter.max_retries = policy
+        self._firmware.retry = policy
 
     def add_request_listener(self, listener: RequestListener) -> Callable[[], None]:
         """Call `listener` with a RequestRecord after every exchange with the gateway.

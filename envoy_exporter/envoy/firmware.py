@@ -16,7 +16,7 @@ from .exceptions import (
     EnvoyFirmwareCheckError,
     EnvoyFirmwareFatalCheckError,
 )
-from .http import GatewayHTTP, retries, retry_policy
+from .http import DeadlineRetry, GatewayHTTP, retries, retry_policy
 
 # "D7.6.175", "R3.9.36": a release letter, then the dotted version.
 _SOFTWARE = re.compile(r"^\s*[A-Za-z]*\s*(\d+(?:\.\d+)*)")
@@ -41,6 +41,8 @@ class EnvoyFirmware:
         self._part_number: str | None = None
         self._metered = False
         self.url = ""
+        #: how /info is retried (Envoy.set_retry_policy changes it)
+        self.retry: DeadlineRetry = retry_policy(MAX_REQUEST_ATTEMPTS, MAX_REQUEST_DELAY)
 
     def setup(self) -> None:
         """Read /info over HTTPS, or over HTTP when HTTPS fails (firmware < 7 has no HTTPS).
@@ -48,8 +50,7 @@ class EnvoyFirmware:
         Connection errors are retried (up to 4 tries per scheme, 50 s in all).
         """
         # One elapsed-time budget shared by both schemes.
-        policy = retry_policy(MAX_REQUEST_ATTEMPTS, MAX_REQUEST_DELAY).starting_now()
-        with retries(policy):
+        with retries(self.retry.starting_now()):
             try:
                 body = self._get("https")
             except EnvoyCommunicationError:

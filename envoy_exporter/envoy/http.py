@@ -218,7 +218,7 @@ class GatewayHTTP:
                 )
             read_limited(response, endpoint)
         except requests.RequestException as err:
-            self._record(endpoint, method, response, started, f"{type(err).__name__}: {err}")
+            self._record(endpoint, method, response, started, _describe(err))
             raise EnvoyCommunicationError(f"{method} {endpoint}: {_describe(err)}") from err
         except EnvoyDataError as err:
             self._record(endpoint, method, response, started, str(err))

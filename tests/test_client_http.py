@@ -1,0 +1,238 @@
+"""The client's HTTP plumbing against a tiny scripted server: retries, limits, JSON errors."""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+
+from envoy_exporter.envoy.const import MAX_RESPONSE_BYTES
+from envoy_exporter.envoy.exceptions import (
+    EnvoyCommunicationError,
+    EnvoyDataError,
+    EnvoyError,
+)
+from envoy_exporter.envoy.http import (
+    GatewayHTTP,
+    RequestRecord,
+    mount_gateway_adapter,
+    read_limited,
+    retry_policy,
+)
+from envoy_exporter.envoy.json import json_loads
+
+# What the scripted server does with one connection: None drops it unanswered.
+Action = bytes | None
+
+
+def http_answer(body: bytes, status: str = "200 OK", length: int | None = None) -> bytes:
+    size = len(body) if length is None else length
+    head = (
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {size}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class ScriptedServer:
+    """Answers the n-th connection with script(n); counts connections."""
+
+    def __init__(self, script: Callable[[int], Action]) -> None:
+        self.script = script
+        self.connections = 0
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                with outer._lock:
+                    outer.connections += 1
+                    number = outer.connections
+                sock: socket.socket = self.request
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                action = outer.script(number)
+                if action is not None:
+                    sock.sendall(action)
+                sock.shutdown(socket.SHUT_RDWR)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Callable[[int], Action]], ScriptedServer]]:
+    servers: list[ScriptedServer] = []
+
+    def start(script: Callable[[int], Action]) -> ScriptedServer:
+        server = ScriptedServer(script)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def gateway(host: str, attempts: int = 4) -> GatewayHTTP:
+    session = requests.Session()
+    mount_gateway_adapter(session, host, False, retry_policy(attempts, 50.0, backoff_factor=0))
+    return GatewayHTTP(session)
+
+
+def test_connection_drops_are_retried_by_urllib3_retry(serve) -> None:
+    server = serve(lambda n: None if n <= 2 else http_answer(b'{"ok": true}'))
+    http = gateway(server.host)
+    response = http.send("GET", f"http://{server.host}/api/v1/production", "/api/v1/production")
+    assert response.json() == {"ok": True}
+    assert server.connections == 3
+
+
+def test_retries_stop_after_four_tries(serve) -> None:
+    server = serve(lambda n: None)
+    http = gateway(server.host)
+    with pytest.raises(EnvoyCommunicationError, match="/production"):
+        http.send("GET", f"http://{server.host}/production", "/production")
+    assert server.connections == 4
+
+
+def test_single_attempt_when_retry_is_off(serve) -> None:
+    server = serve(lambda n: None if n == 1 else http_answer(b"{}"))
+    http = gateway(server.host)
+    with pytest.raises(EnvoyCommunicationError):
+        http.send("GET", f"http://{server.host}/ivp/meters", "/ivp/meters", retry=False)
+    assert server.connections == 1
+
+
+def test_status_codes_are_not_retried(serve) -> None:
+    server = serve(lambda n: http_answer(b"busy", "503 Service Unavailable"))
+    http = gateway(server.host)
+    response = http.send("GET", f"http://{server.host}/production", "/production")
+    assert response.status_code == 503
+    assert server.connections == 1
+
+
+def test_writes_are_not_resent_after_a_read_failure(serve) -> None:
+    # The gateway may have applied a POST it never answered: urllib3 retries only
+    # idempotent methods after a read failure.
+    server = serve(lambda n: None if n == 1 else http_answer(b"{}"))
+    http = gateway(server.host)
+    with pytest.raises(EnvoyCommunicationError):
+        url = f"http://{server.host}/ivp/ensemble/relay"
+        http.send("POST", url, "/ivp/ensemble/relay", json={})
+    assert server.connections == 1
+
+
+def test_refused_connection_is_a_communication_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        host = f"127.0.0.1:{sock.getsockname()[1]}"
+    http = gateway(host, attempts=2)
+    with pytest.raises(EnvoyCommunicationError) as caught:
+        http.send("GET", f"http://{host}/info", "/info")
+    assert isinstance(caught.value, EnvoyError)
+
+
+def test_declared_huge_body_is_refused(serve) -> None:
+    server = serve(lambda n: http_answer(b"{}", length=MAX_RESPONSE_BYTES + 1))
+    http = gateway(server.host)
+    with pytest.raises(EnvoyDataError) as caught:
+        http.send("GET", f"http://{server.host}/inventory.json", "/inventory.json")
+    assert caught.value.endpoint == "/inventory.json"
+    assert "limit" in caught.value.reason
+
+
+def test_undeclared_huge_body_is_refused_while_reading(serve) -> None:
+    body = b"[" + b"0," * (MAX_RESPONSE_BYTES // 2) + b"0]"
+    head = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+    server = serve(lambda n: head + body)
+    http = gateway(server.host)
+    with pytest.raises(EnvoyDataError, match="limit"):
+        http.send("GET", f"http://{server.host}/production.json", "/production.json")
+
+
+def test_body_within_the_limit_is_kept_on_the_response(serve) -> None:
+    server = serve(lambda n: http_answer(b'{"wattsNow": 5}'))
+    http = gateway(server.host)
+    response = http.send("GET", f"http://{server.host}/api/v1/production", "/api/v1/production")
+    assert response.content == b'{"wattsNow": 5}'
+    assert json_loads("/api/v1/production", response.content) == {"wattsNow": 5}
+
+
+def test_cut_off_transfer_is_a_communication_error(serve) -> None:
+    server = serve(lambda n: http_answer(b'{"wattsNow": 5', length=100))
+    http = gateway(server.host)
+    with pytest.raises(EnvoyCommunicationError):
+        http.send("GET", f"http://{server.host}/api/v1/production", "/api/v1/production")
+
+
+def test_read_limited_with_a_small_limit(serve) -> None:
+    server = serve(lambda n: http_answer(b"x" * 100))
+    response = requests.get(f"http://{server.host}/x", stream=True, timeout=5)
+    with pytest.raises(EnvoyDataError, match="10 byte limit"):
+        read_limited(response, "/x", limit=10)
+
+
+def test_request_records_reach_listeners(serve) -> None:
+    server = serve(lambda n: None if n == 1 else http_answer(b'{"a": 1}'))
+    http = gateway(server.host, attempts=1)
+    records: list[RequestRecord] = []
+    http.listeners.append(records.append)
+    with pytest.raises(EnvoyCommunicationError):
+        http.send("GET", f"http://{server.host}/a", "/a")
+    http.send("GET", f"http://{server.host}/a", "/a")
+    assert [(r.endpoint, r.status_code, r.size_bytes) for r in records] == [
+        ("/a", None, 0),
+        ("/a", 200, 8),
+    ]
+    assert records[0].error is not None and records[1].error is None
+
+
+def test_a_failing_listener_does_not_break_the_request(serve) -> None:
+    server = serve(lambda n: http_answer(b"{}"))
+    http = gateway(server.host)
+
+    def broken(record: RequestRecord) -> None:
+        raise RuntimeError("listener bug")
+
+    http.listeners.append(broken)
+    assert http.send("GET", f"http://{server.host}/a", "/a").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        (b'{"production": [{"wattsNow": 1', "truncated JSON"),
+        (b"<html>Not here</html>", "invalid JSON"),
+        (b"", "empty answer"),
+        (b"\xff\xfe{", "UTF-8"),
+    ],
+)
+def test_json_loads_names_the_endpoint(source: bytes, reason: str) -> None:
+    with pytest.raises(EnvoyDataError) as caught:
+        json_loads("/production.json?details=1", source)
+    assert caught.value.endpoint == "/production.json?details=1"
+    assert reason in caught.value.reason
+
+
+def test_json_loads_reads_str_and_bytes() -> None:
+    assert json_loads("/a", '{"a": [1, 2]}') == {"a": [1, 2]}
+    assert json_loads("/a", b"[]") == []
