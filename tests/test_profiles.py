@@ -100,34 +100,60 @@ def test_meters_list_the_cts(name: str) -> None:
         assert "storage" in types
 
 
-def test_shapes_match_real_captures_key_for_key(captures_dir: Path) -> None:
+BATTERY_CAPTURE = "8.2.127_with_3cts_and_battery_split"
+THREE_PHASE_CAPTURE = "7.6.175_with_cts_3phase"
+SHAPES = [
+    ("legacy", "/api/v1/production", "5.0.62/api_v1_production"),
+    ("legacy", "/api/v1/production/inverters", "5.0.62/api_v1_production_inverters"),
+    ("metered-3phase", "/ivp/meters", f"{THREE_PHASE_CAPTURE}/ivp_meters"),
+    ("metered-3phase", "/ivp/meters/readings", f"{THREE_PHASE_CAPTURE}/ivp_meters_readings"),
+    ("metered-3phase", "/production", f"{THREE_PHASE_CAPTURE}/production"),
+    ("metered-3phase", "/production.json?details=1", f"{THREE_PHASE_CAPTURE}/production.json"),
+    ("metered-3phase", "/home", "7.6.175/home"),
+    ("battery", "/ivp/meters", f"{BATTERY_CAPTURE}/ivp_meters"),
+    ("battery", "/ivp/meters/readings", f"{BATTERY_CAPTURE}/ivp_meters_readings"),
+    ("battery", "/api/v1/production", f"{BATTERY_CAPTURE}/api_v1_production"),
+    ("battery", "/api/v1/production/inverters", f"{BATTERY_CAPTURE}/api_v1_production_inverters"),
+    ("battery", "/ivp/ensemble/inventory", f"{BATTERY_CAPTURE}/ivp_ensemble_inventory"),
+    ("battery", "/ivp/ensemble/secctrl", f"{BATTERY_CAPTURE}/ivp_ensemble_secctrl"),
+    ("battery", "/ivp/ensemble/power", f"{BATTERY_CAPTURE}/ivp_ensemble_power"),
+    ("battery", "/ivp/ensemble/dry_contacts", f"{BATTERY_CAPTURE}/ivp_ensemble_dry_contacts"),
+    ("battery", "/ivp/ss/dry_contact_settings", f"{BATTERY_CAPTURE}/ivp_ss_dry_contact_settings"),
+    ("battery", "/production", f"{BATTERY_CAPTURE}/production.json"),
+    (
+        "battery",
+        "/production.json?details=1",
+        "8.2.4345_with_device_data/production.json_details_1",
+    ),
+    ("large", "/ivp/meters/readings", f"{BATTERY_CAPTURE}/ivp_meters_readings"),
+    ("large", "/ivp/ensemble/inventory", f"{BATTERY_CAPTURE}/ivp_ensemble_inventory"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "capture"), SHAPES)
+def test_shapes_match_real_captures_key_for_key(
+    name: str, path: str, capture: str, captures_dir: Path
+) -> None:
     """Our documents carry exactly the keys a real gateway's carry."""
+    src = load_profile(name)
+    theirs = json.loads((captures_dir / capture).read_text())
+    assert key_paths(get(src, path, local(src, 12))) == key_paths(theirs)
+
+
+def test_tariff_and_info_match_real_captures(captures_dir: Path) -> None:
     src = load_profile("battery")
-    real = captures_dir / "8.2.127_with_3cts_and_battery_split"
-    now = local(src, 12)
-    pairs = [
-        ("/ivp/meters", "ivp_meters"),
-        ("/ivp/meters/readings", "ivp_meters_readings"),
-        ("/api/v1/production", "api_v1_production"),
-        ("/api/v1/production/inverters", "api_v1_production_inverters"),
-        ("/ivp/ensemble/inventory", "ivp_ensemble_inventory"),
-        ("/ivp/ensemble/secctrl", "ivp_ensemble_secctrl"),
-        ("/ivp/ensemble/power", "ivp_ensemble_power"),
-        ("/ivp/ensemble/dry_contacts", "ivp_ensemble_dry_contacts"),
-        ("/ivp/ss/dry_contact_settings", "ivp_ss_dry_contact_settings"),
-        ("/production", "production.json"),
-    ]
-    for path, name in pairs:
-        ours, theirs = get(src, path, now), json.loads((real / name).read_text())
-        assert key_paths(ours) == key_paths(theirs), path
-    details = json.loads(
-        (captures_dir / "8.2.4345_with_device_data/production.json_details_1").read_text()
-    )
-    assert key_paths(get(src, "/production.json?details=1", now)) == key_paths(details)
+    real = captures_dir / BATTERY_CAPTURE
     tariff = json.loads((real / "admin_lib_tariff").read_text())["tariff"]
-    ours_tariff = get(src, "/admin/lib/tariff", now)["tariff"]
-    assert set(ours_tariff) == set(tariff)
-    assert set(ours_tariff["storage_settings"]) == set(tariff["storage_settings"])
+    ours = get(src, "/admin/lib/tariff", DAY)["tariff"]
+    assert set(ours) == set(tariff)
+    assert set(ours["storage_settings"]) == set(tariff["storage_settings"])
+    assert key_paths(ours["seasons"]) <= key_paths(tariff["seasons"])
+    for name, folder in (("legacy", "5.0.62"), ("battery", BATTERY_CAPTURE)):
+        answer = load_profile(name).answer("/info", DAY)
+        assert answer is not None
+        ours_info = ElementTree.fromstring(answer.body)
+        real_info = ElementTree.fromstring((captures_dir / folder / "info").read_bytes())
+        assert {e.tag for e in ours_info.iter()} == {e.tag for e in real_info.iter()}
 
 
 def key_paths(doc: Any, prefix: str = "") -> set[str]:

@@ -78,6 +78,14 @@ def info_xml(ident: Identity, now: float) -> bytes:
         "  <build_info>",
         f"    <build_id>release-{escape(ident.app_version)}</build_id>",
         f"    <build_time_gmt>{ident.build_time}</build_time_gmt>",
+    ]
+    # firmware 7 and newer also name their release
+    if ident.major >= 7:
+        rows += [
+            "    <release_ver>02.00.4238</release_ver>",
+            "    <release_stage>700-GA</release_stage>",
+        ]
+    rows += [
         "  </build_info>",
         "</envoy_info>",
         "",
@@ -109,6 +117,20 @@ def home_doc(ident: Identity, now: float, inverters: int, batteries: int) -> dic
                     "signal_strength": 1,
                     "signal_strength_max": 1,
                     "carrier": True,
+                },
+                {
+                    "signal_strength": 0,
+                    "signal_strength_max": 0,
+                    "type": "wifi",
+                    "interface": "wlan0",
+                    "mac": "60:E8:5B:00:00:02",
+                    "dhcp": True,
+                    "ip": None,
+                    "carrier": False,
+                    "supported": True,
+                    "present": True,
+                    "configured": False,
+                    "status": "connecting",
                 },
             ],
         },
