@@ -357,7 +357,7 @@ def test_unknown_profile_and_option_errors_list_what_exists() -> None:
         load_profile("nope")
     for name in PROFILE_NAMES:
         assert name in str(err.value)
-    with pytest.raises(UnknownProfileError, match="inverters, seed, serial"):
+    with pytest.raises(UnknownProfileError, match="inverters, seed, serial, frozen_at"):
         load_profile("battery", panels=3)
     with pytest.raises(ValueError, match="inverters"):
         load_profile("legacy", inverters=0)
@@ -383,3 +383,12 @@ def test_reference_client_reads_the_profile(name: str, simulator: Any) -> None:
         assert len(data["encharge_power"]) == (3 if name == "battery" else 10)
         assert data["enpower"] is not None and data["tariff"] is not None
         assert data["ctmeter_storage"] is not None
+
+
+def test_frozen_at_pins_the_clock() -> None:
+    src = load_profile("battery", frozen_at=DAY + 43_200)
+    assert get(src, "/ivp/meters/readings", DAY) == get(src, "/ivp/meters/readings", DAY + 999)
+    free = load_profile("battery")
+    assert get(src, "/api/v1/production", 0) == get(free, "/api/v1/production", DAY + 43_200)
+    with pytest.raises(UnknownProfileError, match="frozen_at"):
+        load_profile("battery", frozen_at="noon")

@@ -1,7 +1,9 @@
 """Built-in simulated gateways ("profiles"), written as code: `load_profile(name, **options)`.
 
 Options every profile takes: `inverters` (how many microinverters), `seed` (another site
-of the same kind: other serials, weather, noise) and `serial` (the gateway's serial).
+of the same kind: other serials, weather, noise), `serial` (the gateway's serial) and
+`frozen_at` (a Unix time: answer every request as of that instant, so two clients reading
+the gateway one after the other see the same counters).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ _BUILDERS: dict[str, Callable[..., ProfileSource]] = {
     "large": large.build,
 }
 PROFILE_NAMES: tuple[str, ...] = tuple(_BUILDERS)
-_OPTIONS = ("inverters", "seed", "serial")
+_OPTIONS = ("inverters", "seed", "serial", "frozen_at")
 
 
 class UnknownProfileError(ValueError):
@@ -38,7 +40,14 @@ def load_profile(name: str, **options: object) -> ProfileSource:
             f"unknown option(s) {', '.join(unknown)} for profile {name!r}; "
             f"known options: {', '.join(_OPTIONS)}"
         )
-    return builder(**options)
+    frozen_at = options.pop("frozen_at", None)
+    if frozen_at is not None and (
+        isinstance(frozen_at, bool) or not isinstance(frozen_at, int | float)
+    ):
+        raise UnknownProfileError(f"frozen_at must be a Unix time in seconds, not {frozen_at!r}")
+    source = builder(**options)
+    source.frozen_at = None if frozen_at is None else float(frozen_at)
+    return source
 
 
 __all__ = ["PROFILE_NAMES", "ProfileSource", "UnknownProfileError", "load_profile"]

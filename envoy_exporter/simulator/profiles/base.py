@@ -37,6 +37,8 @@ class ProfileSource:
         self._routes: dict[str, Builder] = {}
         self._writes: dict[tuple[str, str], WriteHandler] = {}
         self._lock = threading.RLock()
+        #: when set, every request is answered as of this instant instead of its own
+        self.frozen_at: float | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.firmware} serial={self.serial}>"
@@ -59,6 +61,7 @@ class ProfileSource:
 
     def answer(self, path: str, now: float) -> Answer | None:
         """The answer to GET `path` (query included) at `now`; None when not routed (404)."""
+        now = now if self.frozen_at is None else self.frozen_at
         parts = urlsplit(path)
         route = _normalise(parts.path)
         if route == "/info":
@@ -72,6 +75,7 @@ class ProfileSource:
 
     def write(self, method: str, path: str, body: bytes, now: float) -> Answer | None:
         """Apply a POST/PUT; None (404) when the path takes no writes, 400 for a bad body."""
+        now = now if self.frozen_at is None else self.frozen_at
         handler = self._writes.get((method.upper(), _normalise(urlsplit(path).path)))
         if handler is None:
             return None
