@@ -269,3 +269,17 @@ def test_listening_on_all_interfaces_reports_a_local_url(simulator: SimulatorFac
         assert server.url.startswith("http://127.0.0.1:")
     finally:
         server.stop()
+
+
+def test_multi_target_landing_page_reads_no_gateway(
+    simulator: SimulatorFactory, exporter: ServerFactory
+) -> None:
+    home, barn = simulator("metered-3phase"), simulator("battery")
+    server = exporter({"home": home, "barn": barn})
+    page = requests.get(server.url, timeout=30).text
+    assert page.count("Not read yet") == 2
+    assert home.request_log == [] and barn.request_log == []
+    assert requests.get(server.url + "probe?target=home", timeout=60).status_code == 200
+    page = requests.get(server.url, timeout=30).text
+    assert home.serial in page and page.count("Not read yet") == 1
+    assert "/probe?target=barn" in page

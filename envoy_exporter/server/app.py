@@ -128,8 +128,12 @@ class ExporterApp:
     def landing(self, timeout: float) -> bytes:
         snaps: dict[str, Snapshot | None] = {}
         for name, refresher in self.refreshers.items():
-            # A landing page must not wait long on a gateway that is setting up.
-            snaps[name] = refresher.snapshot(timeout) or refresher.last
+            if self.single is not None:
+                # A landing page must not wait long on a gateway that is setting up.
+                snaps[name] = refresher.snapshot(timeout) or refresher.last
+            else:
+                # Many gateways: show what the last probes saw; a page view reads no gateway.
+                snaps[name] = refresher.last
         return render_landing(
             snaps,
             single=self.single,

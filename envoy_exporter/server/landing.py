@@ -41,7 +41,7 @@ def _target_section(name: str, snap: Snapshot | None, single: bool, now: float) 
     link = "/metrics" if single else f"/probe?target={escape(name)}"
     head = f'<h2>{escape(name)} <small><a href="{link}">metrics</a></small></h2>'
     if snap is None:
-        return head + "<p>Not read yet: the first refresh is still running.</p>"
+        return head + "<p>Not read yet: no scrape has reached this gateway so far.</p>"
     info = snap.info
     state = '<span class="ok">up</span>' if snap.up else '<span class="bad">unreachable</span>'
     rows = [
@@ -53,6 +53,9 @@ def _target_section(name: str, snap: Snapshot | None, single: bool, now: float) 
         ("Supported features", escape(", ".join(feature_names(snap.supported_features)) or "none")),
         ("Last refresh", escape(_when(snap.refreshed_at, now))),
     ]
+    if snap.error:
+        rows.append(("Error", f'<span class="bad">{escape(snap.error)}</span>'))
+    rows.append(("Gateway busy", f"{snap.busy_ratio:.1%} of its time answering this exporter"))
     if snap.token_expiry:
         rows.append(("Token expires", escape(_when(snap.token_expiry, now).split(" (")[0])))
     table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
@@ -69,11 +72,13 @@ def _target_section(name: str, snap: Snapshot | None, single: bool, now: float) 
 def _part_row(name: str, part: Any) -> str:
     ok = getattr(part, "ok", False)
     error = getattr(part, "error", None)
-    status = (
-        '<span class="ok">ok</span>'
-        if ok
-        else f'<span class="bad">{escape(str(error or "failed"))}</span>'
-    )
+    if getattr(part, "stale", False):
+        status = f'<span class="bad">stale: {escape(str(error or "no fresh data"))}</span>'
+    elif ok:
+        status = '<span class="ok">ok</span>'
+    else:
+        status = f'<span class="bad">{escape(str(error or "failed"))}</span>'
+
     age = getattr(part, "age_seconds", None)
     interval = getattr(part, "interval_seconds", None)
     last = getattr(part, "last_success", None)
