@@ -144,7 +144,7 @@ def _reading(eid: int, now: float, line: Line | list[Line], freq: float) -> dict
         "pwrFactor": round(power / apparent, 3) if apparent else 0.0,
         "voltage": round(sum(p.voltage for p in parts), 3),
         "current": round(sum(p.current for p in parts), 3),
-        "freq": freq if any(p.voltage for p in parts) else 0.0,
+        "freq": freq,
     }
 
 

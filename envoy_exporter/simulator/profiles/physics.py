@@ -302,7 +302,3 @@ class SiteModel:
     def produced_between(self, start: float, end: float) -> float:
         """Wh produced (all lines) between two instants."""
         return self._vector(end)[P] - self._vector(start)[P]
-
-    def consumed_between(self, start: float, end: float) -> float:
-        """Wh consumed (all lines) between two instants."""
-        return self._vector(end)[C] - self._vector(start)[C]

@@ -32,7 +32,7 @@ class Fleet:
         raw = [0.9 + 0.2 * unit(p.seed, i, 3) for i in range(p.inverters)]
         total = sum(raw) or 1.0
         # 7919 is prime, so the serials stay distinct for any fleet size
-        first = 121_500_000_000 + mix_serial(p.seed)
+        first = 121_500_000_000 + serial_block(p.seed)
         self.inverters = [
             Inverter(
                 serial=str(first + 7919 * i),
@@ -82,7 +82,7 @@ class Fleet:
         }
 
 
-def mix_serial(seed: int) -> int:
+def serial_block(seed: int) -> int:
     """A per-seed serial block, far enough apart for 100 000 inverters."""
     return int(unit(seed, 5) * 3_000) * 10_000_000
 
