@@ -51,7 +51,8 @@ class Refresher:
     At most one side refresh per target is in flight, so slow gateways cannot pile up threads.
     """
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, name: str, target: Target) -> None:
+        self.name = name
         self.target = target
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refresh")
         self._pending: Future[Snapshot] | None = None
@@ -68,8 +69,22 @@ class Refresher:
             snap = pending.result(timeout=timeout)
         except FutureTimeout:
             return None
+        self._report(snap)
         self.last = snap
         return snap
+
+    def _report(self, snap: Snapshot) -> None:
+        # One line when the gateway's state changes, not one per scrape.
+        before = self.last
+        was_up = before.up if before is not None else True
+        up = getattr(snap, "up", True)
+        error = getattr(snap, "error", None)
+        if not up and (was_up or error != getattr(before, "error", None)):
+            _LOGGER.warning(
+                "target %s: gateway unreadable: %s", self.name, error or "unknown error"
+            )
+        elif up and not was_up:
+            _LOGGER.info("target %s: gateway readable again", self.name)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -90,7 +105,7 @@ class ExporterApp:
     ) -> None:
         if single is not None and single not in targets:
             raise ValueError(f"single target {single!r} is not among the targets")
-        self.refreshers = {name: Refresher(target) for name, target in targets.items()}
+        self.refreshers = {name: Refresher(name, t) for name, t in targets.items()}
         self.single = single
         self.web = web or WebConfig()
         self.started_at = time.time()
