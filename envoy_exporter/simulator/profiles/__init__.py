@@ -1,5 +1,17 @@
 """Built-in simulated gateways ("profiles"), written as code: `load_profile(name, **options)`.
 
+- legacy: Envoy-S, firmware D5.0.62, no CTs, 12 inverters (HTTP, digest auth).
+- metered-3phase: Envoy-S metered, D7.6.175, production + net-consumption CTs on three
+  phases, 30 inverters, an empty ensemble inventory.
+- battery: D8.2.127, split phase, production + net-consumption + storage CTs, 20 inverters,
+  3 IQ Batteries, an IQ System Controller with 4 dry contacts, a tariff; accepts writes
+  (grid relay, dry contacts and their settings, tariff storage settings).
+- large: D8.2.127, three phases, production + net-consumption + storage + backfeed CTs,
+  300 inverters, 10 IQ Batteries and a System Controller: the benchmark's site.
+
+Measured values come from `physics.SiteModel`: deterministic in (`now`, seed), with a fixed
+UTC offset per site (no daylight saving time).
+
 Options every profile takes: `inverters` (how many microinverters), `seed` (another site
 of the same kind: other serials, weather, noise), `serial` (the gateway's serial) and
 `frozen_at` (a Unix time: answer every request as of that instant, so two clients reading
