@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from envoy_exporter.envoy import Envoy, EnvoyLegacyAuth, EnvoyTokenAuth
+from envoy_exporter.envoy import Envoy, EnvoyLegacyAuth, EnvoyTokenAuth, SupportedFeatures
 from envoy_exporter.envoy.auth import default_local_password
 from envoy_exporter.envoy.exceptions import (
     EnvoyAuthenticationError,
@@ -14,6 +14,7 @@ from envoy_exporter.envoy.exceptions import (
 )
 from envoy_exporter.simulator.auth import SessionStore
 from envoy_exporter.simulator.server import SimulatedEnvoy
+from envoy_exporter.simulator.source import Answer
 
 
 def client(sim: SimulatedEnvoy) -> Envoy:
@@ -235,3 +236,23 @@ def test_installer_default_password_matches_the_published_scheme() -> None:
         expected = envoy_utils.EnvoyUtils.get_password(serial, "installer")
         assert default_local_password(serial, "installer") == expected
     assert default_local_password("121426016034", "envoy") == "016034"
+
+
+def test_permission_401s_in_a_cycle_renew_the_session_only_once(simulator) -> None:
+    # An owner token on endpoints this account may not read: 401 however fresh the session.
+    sim = simulator("metered-3phase")
+    envoy = client(sim)
+    envoy.authenticate(token=sim.token)
+    original = sim.source.answer
+    refused = ("/ivp/meters", "/admin/lib/tariff", "/ivp/ensemble/inventory")
+
+    def answer(path: str, now: float) -> Answer | None:
+        if path in refused:
+            return Answer(401, b'{"status": 401}')
+        return original(path, now)
+
+    sim.source.answer = answer
+    envoy.probe()
+    assert paths(sim, "/auth/check_jwt") == 2  # authenticate + one renewal in the cycle
+    assert envoy.supported_features & SupportedFeatures.PRODUCTION
+    envoy.close()

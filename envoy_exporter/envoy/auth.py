@@ -9,6 +9,7 @@ from typing import Any
 
 import jwt
 import requests
+from packaging.version import Version
 from requests.auth import HTTPDigestAuth
 
 from .const import ENLIGHTEN_LOGIN_URL, ENLIGHTEN_TOKEN_URL, URL_AUTH_CHECK_JWT
@@ -320,6 +321,50 @@ class EnvoyLegacyAuth(EnvoyAuth):
 
     def get_endpoint_url(self, endpoint: str) -> str:
         return f"http://{self.host}{endpoint}"
+
+
+#: Token authentication (HTTPS, JWT) starts with this firmware.
+AUTH_TOKEN_MIN_VERSION = Version("7.0.0")
+
+
+def choose_auth(
+    version: Version,
+    host: str,
+    serial: str | None,
+    username: str | None,
+    password: str | None,
+    token: str | None,
+    *,
+    login_url: str = ENLIGHTEN_LOGIN_URL,
+    token_url: str = ENLIGHTEN_TOKEN_URL,
+) -> EnvoyAuth:
+    """The authentication a firmware needs, from what the caller gave.
+
+    Firmware < 7: digest as a local user, "installer" by default; a missing password is
+    the factory one. Firmware >= 7: the token, or Enlighten credentials to obtain one.
+    """
+    if version < AUTH_TOKEN_MIN_VERSION:
+        username = username or "installer"
+        if not password and username in ("envoy", "installer"):
+            if not serial:
+                raise EnvoyAuthenticationRequired("no serial in /info for the default password")
+            password = default_local_password(serial, username)
+        if not password:
+            raise EnvoyAuthenticationRequired(f"no password for local user {username!r}")
+        return EnvoyLegacyAuth(host, username, password)
+    if not token and not (username and password):
+        raise EnvoyAuthenticationRequired(
+            "firmware 7 and newer needs a token, or Enlighten username and password"
+        )
+    return EnvoyTokenAuth(
+        host,
+        cloud_username=username,
+        cloud_password=password,
+        envoy_serial=serial,
+        token=token,
+        login_url=login_url,
+        token_url=token_url,
+    )
 
 
 def default_local_password(serial: str, username: str) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -15,7 +14,7 @@ from urllib3.exceptions import InsecureRequestWarning
 from urllib3.util import parse_url
 
 from .actions import EnvoyActions
-from .auth import EnvoyAuth, EnvoyLegacyAuth, EnvoyTokenAuth, default_local_password
+from .auth import EnvoyAuth, choose_auth
 from .const import (
     ENLIGHTEN_LOGIN_URL,
     ENLIGHTEN_TOKEN_URL,
@@ -39,6 +38,7 @@ from .http import (
     RequestListener,
     ResponseStore,
     Timeout,
+    UpdateCycle,
     mount_gateway_adapter,
     retry_policy,
 )
@@ -51,9 +51,6 @@ from .updaters import UPDATERS
 from .updaters.base import SHAPE_ERRORS, EnvoyUpdater
 
 _LOGGER = logging.getLogger(__name__)
-
-#: Token authentication (HTTPS, JWT) starts with this firmware.
-AUTH_TOKEN_MIN_VERSION = Version("7.0.0")
 
 
 class Envoy(EnvoyActions):
@@ -89,9 +86,7 @@ class Envoy(EnvoyActions):
         self._supported_features: SupportedFeatures | None = None
         self._updaters: list[EnvoyUpdater] = []
         self._interface_settings: EnvoyInterfaceInformation | None = None
-        # Answers shared by the updaters during one probe() or update(): several read the
-        # same endpoint (production.json), and the gateway should answer it once per cycle.
-        self._cycle_cache: dict[str, requests.Response] | None = None
+        self._cycle = UpdateCycle()
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -115,31 +110,18 @@ class Envoy(EnvoyActions):
         from Enlighten with username and password; validated with the gateway.
         """
         version = self._require_firmware()
-        serial = self._firmware.serial
-        if version < AUTH_TOKEN_MIN_VERSION:
-            username = username or "installer"
-            if not password and username in ("envoy", "installer"):
-                if not serial:
-                    raise EnvoyAuthenticationRequired("no serial in /info for the default password")
-                password = default_local_password(serial, username)
-            if not password:
-                raise EnvoyAuthenticationRequired(f"no password for local user {username!r}")
-            self.auth = EnvoyLegacyAuth(self._host, username, password)
-        elif token or (username and password):
-            self.auth = EnvoyTokenAuth(
-                self._host,
-                cloud_username=username,
-                cloud_password=password,
-                envoy_serial=serial,
-                token=token,
-                login_url=self._enlighten_login_url,
-                token_url=self._enlighten_token_url,
-            )
-        else:
-            raise EnvoyAuthenticationRequired(
-                "firmware 7 and newer needs a token, or Enlighten username and password"
-            )
-        self.auth.setup(self._http)
+        auth = choose_auth(
+            version,
+            self._host,
+            self._firmware.serial,
+            username,
+            password,
+            token,
+            login_url=self._enlighten_login_url,
+            token_url=self._enlighten_token_url,
+        )
+        auth.setup(self._http)
+        self.auth = auth
 
     def set_retry_policy(
         self,
@@ -198,7 +180,11 @@ class Envoy(EnvoyActions):
             )
 
         response = send()
-        if response.status_code == 401 and auth.revalidate(self._http):
+        if (
+            response.status_code == 401
+            and self._cycle.may_revalidate()
+            and auth.revalidate(self._http)
+        ):
             response = send()
         if response.status_code in (401, 403):
             raise EnvoyAuthenticationRequired(
@@ -239,7 +225,7 @@ class Envoy(EnvoyActions):
         self._common_properties.reset_probe_properties(is_metered=self.is_metered)
         found = SupportedFeatures(0)
         kept: list[EnvoyUpdater] = []
-        with self._cycle():
+        with self._cycle.running():
             for klass in UPDATERS:
                 updater = klass(
                     version, self._cycle_probe_request, self._cycle_request, self._common_properties
@@ -258,7 +244,7 @@ class Envoy(EnvoyActions):
         if self._supported_features is None:
             self.probe()
         data = EnvoyData()
-        with self._cycle():
+        with self._cycle.running():
             for updater in self._updaters:
                 _guarded(updater, updater.update, data)
         self._validate_update(data)
@@ -283,32 +269,11 @@ class Envoy(EnvoyActions):
                 f"firmware {version}: all production values are zero (gateway starting up)"
             )
 
-    @contextmanager
-    def _cycle(self) -> Iterator[None]:
-        self._cycle_cache = {}
-        try:
-            yield
-        finally:
-            self._cycle_cache = None
-
     def _cycle_request(self, endpoint: str) -> requests.Response:
-        return self._cached(endpoint, self.request)
+        return self._cycle.fetch(endpoint, self.request)
 
     def _cycle_probe_request(self, endpoint: str) -> requests.Response:
-        return self._cached(endpoint, self.probe_request)
-
-    def _cached(
-        self, endpoint: str, fetch: Callable[[str], requests.Response]
-    ) -> requests.Response:
-        cache = self._cycle_cache
-        if cache is None:
-            return fetch(endpoint)
-        if (hit := cache.get(endpoint)) is not None:
-            return hit
-        response = fetch(endpoint)
-        if response.status_code == 200:
-            cache[endpoint] = response
-        return response
+        return self._cycle.fetch(endpoint, self.probe_request)
 
     def _require_firmware(self) -> Version:
         version = self._firmware.version

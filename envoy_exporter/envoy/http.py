@@ -267,3 +267,50 @@ def _describe(err: requests.RequestException) -> str:
     reason = err.args[0] if err.args else err
     inner = getattr(reason, "reason", None)
     return f"{type(err).__name__} ({inner or reason})"
+
+
+class UpdateCycle:
+    """State shared by the updaters during one probe() or update().
+
+    Several updaters read the same endpoint (production.json): the gateway answers it once
+    per cycle. Outside a cycle (an updater run on its own) nothing is shared.
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[str, requests.Response] | None = None
+        self._revalidated = False
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Start a cycle for the duration of the block."""
+        self._answers = {}
+        self._revalidated = False
+        try:
+            yield
+        finally:
+            self._answers = None
+
+    def fetch(self, endpoint: str, get: Callable[[str], requests.Response]) -> requests.Response:
+        """`get(endpoint)`, or the 200 answer it gave earlier in this cycle."""
+        answers = self._answers
+        if answers is None:
+            return get(endpoint)
+        if (kept := answers.get(endpoint)) is not None:
+            return kept
+        response = get(endpoint)
+        if response.status_code == 200:
+            answers[endpoint] = response
+        return response
+
+    def may_revalidate(self) -> bool:
+        """Whether a 401 may renew the gateway session now.
+
+        Within a cycle only once: a 401 after a renewal means the account may not read
+        that endpoint (an owner token on an installer page), not an expired session.
+        """
+        if self._answers is None:
+            return True
+        if self._revalidated:
+            return False
+        self._revalidated = True
+        return True
