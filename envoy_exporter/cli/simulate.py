@@ -9,6 +9,7 @@ from types import FrameType
 
 import click
 
+from ..simulator.faults import FAULTS, Chain, Fault, Refused, parse_fault
 from ..simulator.server import SimulatedEnvoy
 from ..simulator.source import Source
 
@@ -36,6 +37,33 @@ def _load_source(profile: str | None, captures: Path | None) -> Source:
         )
     source: Source = load_profile(profile)
     return source
+
+
+def _parse_faults(specs: tuple[str, ...]) -> Chain | None:
+    if not specs:
+        return None
+    try:
+        return Chain(parse_fault(spec) for spec in specs)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--fault") from err
+
+
+def _switch_off(sim: SimulatedEnvoy, chain: Chain | None, stop: threading.Event) -> None:
+    """`--fault refused[:SECONDS]`: stop listening (connections refused), then come back."""
+    off: list[Fault] = [f for f in (chain.faults if chain else []) if isinstance(f, Refused)]
+    if not off:
+        return
+    seconds = min((f.seconds for f in off if isinstance(f, Refused) and f.seconds), default=None)
+    port = sim.port
+    sim.stop()
+    click.echo(f"refusing connections{f' for {seconds:g} s' if seconds else ''}", err=True)
+    if seconds is None or stop.wait(seconds):
+        return
+    for fault in off:
+        fault.enabled = False
+    sim.listen_port = port
+    sim.start()
+    click.echo("listening again", err=True)
 
 
 def _describe(sim: SimulatedEnvoy) -> list[str]:
@@ -71,11 +99,23 @@ def _describe(sim: SimulatedEnvoy) -> list[str]:
     show_default=True,
     help="HOST:PORT to serve on; port 0 picks a free port.",
 )
-def simulate(profile: str | None, captures: Path | None, listen: str) -> None:
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="NAME[:ARG][@PATH]",
+    help="Misbehave (repeatable); @PATH limits a fault to paths starting with PATH. "
+    + "; ".join(text for _, text in FAULTS.values())
+    + ".",
+)
+def simulate(
+    profile: str | None, captures: Path | None, listen: str, faults: tuple[str, ...]
+) -> None:
     """Serve a simulated Envoy over real HTTP(S) with real authentication, until Ctrl-C."""
     source = _load_source(profile, captures)
+    chain = _parse_faults(faults)
     try:
-        sim = SimulatedEnvoy(source, listen=listen)
+        sim = SimulatedEnvoy(source, listen=listen, fault=chain)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--listen") from err
     try:
@@ -92,6 +132,7 @@ def simulate(profile: str | None, captures: Path | None, listen: str) -> None:
         for line in _describe(sim):
             click.echo(line)
         click.echo("serving; Ctrl-C to stop", err=True)
+        _switch_off(sim, chain, stop)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -58,7 +60,19 @@ class SimRequest:
 
 
 class DropConnection(Exception):
-    """Raised by a fault to close the connection without any answer."""
+    """Raised by a fault to close the connection without any answer, or part-way through one.
+
+    With `partial`, its status line and headers go out (Content-Length of the whole body), then
+    only the first `send_bytes` bytes of its body. `reset` closes with a TCP RST, not a FIN.
+    """
+
+    def __init__(
+        self, partial: Answer | None = None, send_bytes: int = 0, *, reset: bool = False
+    ) -> None:
+        super().__init__("connection dropped by a fault")
+        self.partial = partial
+        self.send_bytes = send_bytes
+        self.reset = reset
 
 
 @dataclass(frozen=True)
@@ -149,6 +163,10 @@ class SimulatedEnvoy:
             self._thread.stop()
             self._thread = None
         self.enlighten.stop()
+        # Faults that hold requests (hang, delay) let them go, so no handler outlives stop().
+        release = getattr(self.fault, "close", None)
+        if callable(release):
+            release()
 
     def __enter__(self) -> SimulatedEnvoy:
         return self.start()
@@ -333,9 +351,17 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         modelled = sim.modelled_seconds(self.path)
         try:
             answer = sim.handle(request)
-        except DropConnection:
+        except DropConnection as drop:
             sim.record(request, 0, modelled)
             self.close_connection = True
+            if drop.partial is not None:
+                self._send(drop.partial, limit=drop.send_bytes)
+            if drop.reset:
+                # Linger 0: close() sends a RST instead of a FIN.
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.connection.close()
             return
         except Exception as err:
             # A bug in a source or a fault: show it, and answer as a crashing gateway would.
@@ -346,7 +372,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         sim.record(request, answer.status, modelled)
         self._send(answer)
 
-    def _send(self, answer: Answer) -> None:
+    def _send(self, answer: Answer, limit: int | None = None) -> None:
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))
@@ -354,7 +380,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             if name.lower() not in ("content-type", "content-length"):
                 self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(answer.body)
+        self.wfile.write(answer.body if limit is None else answer.body[:limit])
 
     def log_message(self, format: str, *args: object) -> None:
         pass
