@@ -76,7 +76,7 @@ class Refresher:
     def _report(self, snap: Snapshot) -> None:
         # One line when the gateway's state changes, not one per scrape.
         before = self.last
-        was_up = before.up if before is not None else True
+        was_up = getattr(before, "up", True)
         up = getattr(snap, "up", True)
         error = getattr(snap, "error", None)
         if not up and (was_up or error != getattr(before, "error", None)):
