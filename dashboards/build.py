@@ -354,7 +354,14 @@ SINCE_REPORT = f"time() - {m('enphase_inverter_last_report_timestamp_seconds')}"
 
 def overview() -> list[JSON]:
     today, month = {"timeFrom": "now/d"}, {"timeFrom": "now/M"}
-    soc = "enphase_battery_state_of_charge_ratio"
+    # IQ and AC Batteries combined when the site has AC Batteries, else the IQ Batteries.
+    soc = " or ".join(
+        f"avg by (instance) ({m(name)})"
+        for name in (
+            "enphase_battery_state_of_charge_ratio",
+            "enphase_encharge_aggregate_state_of_charge_ratio",
+        )
+    )
     return [
         stat("Production now", [target(PRODUCTION_W)], "watt"),
         stat("Consumption now", [target(CONSUMPTION_W)], "watt"),
@@ -501,7 +508,7 @@ def overview() -> list[JSON]:
             bars=True,
             description="One bar per day (query interval 1d).",
         ),
-        gauge("Battery charge", [target(f"avg by (instance) ({m(soc)})")], h=7),
+        gauge("Battery charge", [target(soc)], h=7),
         timeseries(
             "Battery power",
             [
@@ -520,7 +527,7 @@ def overview() -> list[JSON]:
         ),
         timeseries(
             "Battery charge over time",
-            [target(f"avg by (instance) ({m(soc)})")],
+            [target(soc)],
             "percentunit",
             w=8,
             h=7,
