@@ -389,7 +389,7 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Production today",
-            [target(energy("enphase_production_energy_joules_total"))],
+            [target(energy("enphase_production_energy_joules_total"), instant=True)],
             "kwatth",
             graph="none",
             decimals=1,
@@ -401,7 +401,7 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Production this month",
-            [target(energy("enphase_production_energy_joules_total"))],
+            [target(energy("enphase_production_energy_joules_total"), instant=True)],
             "kwatth",
             graph="none",
             decimals=0,
@@ -409,7 +409,7 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Consumption today",
-            [target(energy("enphase_consumption_energy_joules_total"))],
+            [target(energy("enphase_consumption_energy_joules_total"), instant=True)],
             "kwatth",
             graph="none",
             decimals=1,
@@ -417,7 +417,7 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Consumption this month",
-            [target(energy("enphase_consumption_energy_joules_total"))],
+            [target(energy("enphase_consumption_energy_joules_total"), instant=True)],
             "kwatth",
             graph="none",
             decimals=0,
@@ -425,7 +425,7 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Grid import today",
-            [target(energy("enphase_ct_energy_delivered_joules_total", NET_CT))],
+            [target(energy("enphase_ct_energy_delivered_joules_total", NET_CT), instant=True)],
             "kwatth",
             graph="none",
             decimals=1,
@@ -433,7 +433,7 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Grid export today",
-            [target(energy("enphase_ct_energy_received_joules_total", NET_CT))],
+            [target(energy("enphase_ct_energy_received_joules_total", NET_CT), instant=True)],
             "kwatth",
             graph="none",
             decimals=1,
