@@ -159,3 +159,21 @@ def test_min_version_defaults_to_tls12(tmp_path: Path) -> None:
     )
     assert web.ssl_context is not None
     assert web.ssl_context.minimum_version == ssl.TLSVersion.TLSv1_2
+
+
+def test_serve_reports_every_web_config_error(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from envoy_exporter.cli import main
+
+    web = tmp_path / "web.yml"
+    web.write_text("basic_auth_users:\n  bob: hunter2\ntls_server_config:\n  min_version: TLS9\n")
+    result = CliRunner().invoke(
+        main, ["serve", "--envoy", "127.0.0.1:1", "--web.config.file", str(web)]
+    )
+    assert result.exit_code == 1
+    assert "errors:" in result.output
+    assert "basic_auth_users.bob: expected a bcrypt hash" in result.output
+    assert "tls_server_config.cert_file: required" in result.output
+    assert "tls_server_config.min_version" in result.output
+    assert "hunter2" not in result.output

@@ -19,6 +19,7 @@ from typing import Any
 
 _LOGGER = logging.getLogger(__name__)
 SOCKET_TIMEOUT = 30.0  # a client that sends nothing for this long loses its worker
+HANDSHAKE_TIMEOUT = 10.0  # a TLS handshake is a few round trips: a silent peer is let go sooner
 
 
 def parse_listen_address(address: str) -> tuple[str, int]:
@@ -86,9 +87,10 @@ class PoolHTTPServer(http.server.HTTPServer):
                 return
             request, client_address = item
             try:
-                request.settimeout(SOCKET_TIMEOUT)
                 if self.ssl_context is not None:
+                    request.settimeout(HANDSHAKE_TIMEOUT)
                     request = self.ssl_context.wrap_socket(request, server_side=True)
+                request.settimeout(SOCKET_TIMEOUT)
                 self.finish_request(request, client_address)
             except (ssl.SSLError, OSError) as exc:
                 # Plain HTTP on the TLS port, a client gone mid-answer: routine, one line.
