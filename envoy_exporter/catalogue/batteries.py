@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from .devices import device_specs
 from .spec import (
@@ -17,6 +18,9 @@ from .spec import (
     one,
     state_metric,
 )
+
+if TYPE_CHECKING:
+    from ..envoy.models.envoy import EnvoyData
 
 _INVENTORY = "/ivp/ensemble/inventory"
 _POWER = "/ivp/ensemble/power"
@@ -234,7 +238,18 @@ ENCHARGE_AGGREGATE: tuple[MetricSpec, ...] = (
 )
 
 _ACB = one("acb_power")
-_BATTERY = one("battery_aggregate")
+
+
+def _site_battery(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """All batteries together: the combined IQ + AC figure when the gateway gives one, else
+    the IQ Battery aggregate, else the AC Batteries' (a site has one kind or both)."""
+    for candidate in (data.battery_aggregate, data.encharge_aggregate, data.acb_power):
+        if candidate is not None:
+            yield (), candidate
+            return
+
+
+_BATTERY = _site_battery
 ACB_AND_COMBINED: tuple[MetricSpec, ...] = (
     _g(
         "enphase_acb_power_watts",
@@ -285,7 +300,8 @@ ACB_AND_COMBINED: tuple[MetricSpec, ...] = (
     ),
     _g(
         "enphase_battery_state_of_charge_ratio",
-        "State of charge of all batteries (IQ and AC) together",
+        "State of charge of all batteries together (combined IQ + AC figure, else the IQ "
+        "Battery aggregate, else the AC Batteries')",
         "EnvoyBatteryAggregate",
         "state_of_charge",
         _BATTERY,
@@ -295,7 +311,8 @@ ACB_AND_COMBINED: tuple[MetricSpec, ...] = (
     ),
     _g(
         "enphase_battery_available_energy_joules",
-        "Energy stored in all batteries (IQ and AC) together",
+        "Energy stored in all batteries together (combined IQ + AC figure, else the IQ "
+        "Battery aggregate)",
         "EnvoyBatteryAggregate",
         "available_energy",
         _BATTERY,
@@ -305,7 +322,8 @@ ACB_AND_COMBINED: tuple[MetricSpec, ...] = (
     ),
     _g(
         "enphase_battery_max_available_capacity_joules",
-        "Maximum energy all batteries (IQ and AC) can hold",
+        "Maximum energy all batteries can hold (combined IQ + AC figure, else the IQ "
+        "Battery aggregate)",
         "EnvoyBatteryAggregate",
         "max_available_capacity",
         _BATTERY,

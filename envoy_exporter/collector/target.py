@@ -35,6 +35,8 @@ STALE_INTERVALS = 3.0
 #: tries per request: the exporter reads again at the next refresh anyway, and a scrape
 #: should not hang for the client's default 50 s of retries
 REQUEST_ATTEMPTS = 2
+#: probes in a row when probe requests get lost
+PROBE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class Target:
         self._next_info_check = 0.0
         self._check_info = False
         self._reprobe = False
+        self._transport_errors = 0
         self._token_retry_at = 0.0
         self._closed = False
 
@@ -200,7 +203,7 @@ class Target:
         envoy = self._envoy
         if self._check_info or now >= self._next_info_check:
             envoy = self._recheck_info(envoy, now)
-        if self._reprobe:
+        elif self._reprobe:
             self._probe(envoy)
         self._refresh_token(envoy, now)
         return envoy
@@ -217,6 +220,7 @@ class Target:
         envoy.set_retry_policy(max_attempts=REQUEST_ATTEMPTS, max_delay=cfg.timeout)
         envoy.add_request_listener(self._on_request)
         envoy.response_store = self._store
+        self._store.clear()
         try:
             envoy.setup()
             self._authenticate(envoy, fresh=False)
@@ -234,8 +238,15 @@ class Target:
         envoy.authenticate(cfg.username, cfg.password, token)
 
     def _probe(self, envoy: Envoy) -> None:
-        self._store.clear()
-        envoy.probe()
+        # A probe request lost on the way (the probe does not retry) would hide a feature
+        # until the next probe: probe again at once, a few times at most.
+        for _ in range(PROBE_ATTEMPTS):
+            with self._stats_lock:
+                errors_before = self._transport_errors
+            envoy.probe()
+            with self._stats_lock:
+                if self._transport_errors == errors_before:
+                    break
         self._reprobe = False
         updaters = envoy.updaters
         self._order = [u.name for u in updaters]
@@ -269,7 +280,7 @@ class Target:
         self._check_info = False
         self._next_info_check = now + INFO_CHECK_INTERVAL
         if (str(envoy.firmware), envoy.serial_number) == before:
-            self._describe(envoy)
+            self._probe(envoy)  # hourly: endpoints may have appeared or vanished
             return envoy
         _LOGGER.info(
             "target %s: gateway changed (%s -> %s), probing again",
@@ -308,6 +319,8 @@ class Target:
             seconds = self._request_seconds.get(record.endpoint, 0.0) + record.seconds
             self._request_seconds[record.endpoint] = seconds
             self._asked += 1
+            if record.status_code is None:
+                self._transport_errors += 1
             if record.status_code is not None and 200 <= record.status_code < 300:
                 self._answered += 1
         if record.status_code is not None:
