@@ -29,7 +29,12 @@ class FakeClock:
 
 
 def credentials(sim: Any) -> dict[str, str | None]:
-    """An owner token for firmware >= 7, the local `envoy` digest user below."""
+    """An owner token for firmware >= 7, the local `envoy` digest user below.
+
+    `sim`: a SimulatedEnvoy, or a gateway line of bench.sim_server (a dict).
+    """
+    if isinstance(sim, dict):
+        return {k: sim[k] for k in ("username", "password", "token")}
     if sim.base_url.startswith("https"):
         return {"username": None, "password": None, "token": sim.token}
     return {"username": "envoy", "password": sim.local_users["envoy"], "token": None}
@@ -38,7 +43,11 @@ def credentials(sim: Any) -> dict[str, str | None]:
 def target_config(sim: Any, name: str = "bench", **options: Any) -> Any:
     from envoy_exporter.collector.target import TargetConfig
 
-    return TargetConfig(name=name, host=sim.host, **credentials(sim), **options)
+    return TargetConfig(name=name, host=host_of(sim), **credentials(sim), **options)
+
+
+def host_of(sim: Any) -> str:
+    return str(sim["host"] if isinstance(sim, dict) else sim.host)
 
 
 class RefPoller:
@@ -54,7 +63,7 @@ class RefPoller:
 
         async def setup() -> Any:
             # v3 ACB mode, as the oracle tests use: ACB batteries are not inverters.
-            envoy = RefEnvoy(self.sim.host, v2_acb_mode=False)
+            envoy = RefEnvoy(host_of(self.sim), v2_acb_mode=False)
             await envoy.setup()
             await envoy.authenticate(**credentials(self.sim))
             return envoy
