@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import batteries, ensemble, health, inverters, meters, system
+from . import acb, batteries, ensemble, generator, health, inverters, meters, system
 from .spec import Kind, MetricSpec, Sample
 
 CATALOGUE: tuple[MetricSpec, ...] = (
@@ -14,7 +14,9 @@ CATALOGUE: tuple[MetricSpec, ...] = (
     *meters.SPECS,
     *inverters.SPECS,
     *batteries.SPECS,
+    *acb.SPECS,
     *ensemble.SPECS,
+    *generator.SPECS,
     *health.EXPORTER,
 )
 
