@@ -195,7 +195,7 @@ class HttpReceiver(Receiver):
             self._thread = None
 
 
-class _Servicer(metrics_service_pb2_grpc.MetricsServiceServicer):  # type: ignore[misc]
+class _Servicer(metrics_service_pb2_grpc.MetricsServiceServicer):  # type: ignore[misc,unused-ignore]
     def __init__(self, receiver: GrpcReceiver) -> None:
         self._receiver = receiver
 
