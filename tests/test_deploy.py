@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,11 @@ SCRAPE_CONFIGS = [p for p in PROMETHEUS_CONFIGS if p.name != "envoy.rules.yml"]
 MANIFESTS = sorted((DEPLOY / "kubernetes").glob("*.yaml"))
 SYSTEMD_UNIT = DEPLOY / "systemd" / "envoy-exporter.service"
 EXPORTER_PORT = 9433
+# The environment variables the example exporter configurations read credentials from.
+EXAMPLE_ENV = (
+    "ENVOY_TOKEN_HOME", "ENLIGHTEN_USERNAME", "ENLIGHTEN_PASSWORD", "ENVOY_PASSWORD_BARN",
+    "ENVOY_TOKEN_SITE_A", "ENVOY_TOKEN_SITE_B",
+)  # fmt: skip
 
 PROMTOOL = shutil.which("promtool")
 needs_promtool = pytest.mark.skipif(
@@ -211,16 +218,24 @@ def _exporter_configs() -> list[tuple[str, dict[str, Any]]]:
 
 def test_exporter_config_examples_validate() -> None:
     config_module = pytest.importorskip("envoy_exporter.server.config")
-    environ = {
-        name: "placeholder-value"
-        for name in (
-            "ENVOY_TOKEN_HOME", "ENVOY_USERNAME", "ENVOY_PASSWORD", "ENVOY_PASSWORD_BARN",
-            "ENVOY_TOKEN_SITE_A", "ENVOY_TOKEN_SITE_B",
-        )
-    }  # fmt: skip
+    environ = dict.fromkeys(EXAMPLE_ENV, "placeholder-value")
     for where, data in _exporter_configs():
         config = config_module.parse_config(data, environ=environ)
         assert config.targets, where
+
+
+def test_config_check_accepts_the_example(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("envoy-exporter")
+    env = {"PATH": os.environ.get("PATH", ""), **dict.fromkeys(EXAMPLE_ENV, "placeholder-value")}
+    config = DEPLOY / "exporter-config.yml"
+    result = subprocess.run(
+        [str(exe), "serve", "--config.file", str(config), "--config.check"],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    for target in ("home", "cabin", "barn"):
+        assert f"  {target}: host" in result.stdout
+    assert "placeholder-value" not in result.stdout + result.stderr
 
 
 def test_fleet_targets_are_the_configured_names() -> None:
