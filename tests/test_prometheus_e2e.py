@@ -370,6 +370,19 @@ def test_alert_conditions_are_quiet_on_healthy_sites(stack: Stack) -> None:
         assert noisy == [], name
 
 
+@pytest.mark.parametrize("site", SITES)
+def test_every_metric_an_alert_reads_exists(stack: Stack, site: str) -> None:
+    # An alert on a misspelt or vanished metric is silent forever: where the site has the
+    # feature, every metric the alert reads must be there.
+    missing = []
+    for name, expr in _alert_exprs().items():
+        for metric in sorted({m.group(0) for m in METRIC.finditer(expr)}):
+            expected = required(metric, stack.features[site])
+            if expected and not stack.vector(f'count({metric}{{instance="{site}"}})'):
+                missing.append(f"{name}: {metric}")
+    assert not missing, f"{site}:\n" + "\n".join(missing)
+
+
 def test_locked_out_gateway_raises_the_authentication_condition(stack: Stack) -> None:
     exprs = _alert_exprs()
 
