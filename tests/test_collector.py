@@ -318,3 +318,93 @@ def test_counter_decreases_are_counted() -> None:
     after = EnvoyData(system_production=EnvoySystemProduction(90, 10, 1, 5))
     assert count_decreases(lifetime_counters(before), lifetime_counters(after)) == 1
     assert count_decreases(lifetime_counters(after), lifetime_counters(before)) == 0
+
+
+def test_token_close_to_expiry_is_renewed_from_enlighten(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    clock = FakeClock()
+    cfg = config(
+        sim,
+        token=sim.make_token(expires_in=600.0),
+        username=sim.cloud_username,
+        password=sim.cloud_password,
+        enlighten_login_url=sim.enlighten_login_url,
+        enlighten_token_url=sim.enlighten_token_url,
+    )
+    target = Target(cfg, clock=clock)
+    first = target.snapshot()
+    assert first.token_expiry is not None and first.token_expiry < time.time() + 3600
+    clock.advance(16)
+    renewed = target.snapshot()
+    assert renewed.up
+    assert renewed.token_expiry is not None and renewed.token_expiry > first.token_expiry + 3600
+    target.close()
+
+
+def test_token_close_to_expiry_without_credentials_is_reported(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    clock = FakeClock()
+    target = Target(config(sim, token=sim.make_token(expires_in=600.0)), clock=clock)
+    target.snapshot()
+    clock.advance(16)
+    snap = target.snapshot()
+    assert snap.up
+    assert snap.token_expiry is not None and snap.token_expiry < time.time() + 3600
+    target.close()
+
+
+def test_slow_endpoint_is_stretched_by_the_budget(simulator: Any) -> None:
+    # production.json answers slowly; at a 0.1 % budget it is read less often than its
+    # 300 s base (CTs give power), while the other endpoints keep their intervals.
+    def latency(path: str) -> float:
+        return 0.3 if path.startswith("/production.json") else 0.0
+
+    sim = simulator("metered-3phase", latency=latency)
+    clock = FakeClock()
+    target = Target(config(sim, busy_budget=0.001), clock=clock)
+    snap = target.snapshot()
+    assert snap.up
+    assert snap.intervals["/production.json?details=1"] > 300.0
+    assert snap.latencies["/production.json?details=1"] >= 0.3
+    before = gets(sim)["/production.json?details=1"]
+    for _ in range(120):  # half an hour: 6 reads at the 300 s base interval
+        clock.advance(15)
+        snap = target.snapshot()
+    reads = gets(sim)["/production.json?details=1"] - before
+    assert 1 <= reads < 6
+    assert reads <= 1800 / snap.intervals["/production.json?details=1"] + 1
+    assert snap.intervals["/ivp/meters/readings"] == 15.0
+    target.close()
+
+
+def test_vanished_endpoint_triggers_a_new_probe(simulator: Any) -> None:
+    fault = PathFault(INVERTERS, status=404)
+    sim = simulator("metered-3phase", sleep=False, fault=fault)
+    clock = FakeClock()
+    target = Target(config(sim), clock=clock)
+    assert "inverters" in target.snapshot().parts
+    fault.enabled = True
+    clock.advance(301)
+    assert not target.snapshot().parts["inverters"].ok
+    clock.advance(15)
+    snap = target.snapshot()  # probed again: the inverters updater is gone
+    assert snap.up
+    assert "inverters" not in snap.parts
+    assert snap.data is not None and snap.data.inverters == {}
+    fault.enabled = False
+    clock.advance(3600)  # the hourly /info check probes again and finds them back
+    snap = target.snapshot()
+    assert snap.parts["inverters"].ok
+    assert snap.data is not None and snap.data.inverters
+    target.close()
+
+
+def test_budget_smaller_than_the_fast_endpoints_alone() -> None:
+    # Even the fast endpoints exceed the budget: stretch up to the hourly ceiling, never fail.
+    schedule = Schedule(cache_ttl=15.0, busy_budget=0.001)
+    schedule.track(["/production.json?details=1", READINGS])
+    schedule.observe("/production.json?details=1", 5.0)
+    schedule.observe(READINGS, 1.0)
+    intervals = schedule.intervals()
+    assert intervals["/production.json?details=1"] == 3600.0
+    assert intervals[READINGS] == 3600.0

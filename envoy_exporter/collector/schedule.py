@@ -125,9 +125,9 @@ class Schedule:
                 break
             others = busy - latency[endpoint] / result[endpoint]
             room = self.busy_budget - others
-            needed = latency[endpoint] / room if room > 0 else math.inf
             ceiling = max(MAX_INTERVAL, result[endpoint])
-            stretched = min(max(result[endpoint], math.ceil(needed)), ceiling)
+            needed = math.ceil(latency[endpoint] / room) if room > 0 else ceiling
+            stretched = min(max(result[endpoint], needed), ceiling)
             busy = others + latency[endpoint] / stretched
             result[endpoint] = float(stretched)
         return result

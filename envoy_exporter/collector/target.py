@@ -121,7 +121,12 @@ class Target:
             return self._refresh(now)
         except Exception as err:  # a snapshot is always produced, whatever went wrong
             _LOGGER.exception("refresh of target %s failed", self.name)
-            return self._down(now, f"{type(err).__name__}: {err}")
+            error = f"{type(err).__name__}: {err}"
+        try:
+            return self._down(now, error)
+        except Exception:
+            self._generation += 1
+            return Snapshot(self.name, False, None, self._generation, now, error=error)
 
     def _refresh(self, now: float) -> Snapshot:
         with self._stats_lock:
