@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 import requests
 from packaging.version import Version
+from urllib3.exceptions import InsecureRequestWarning
 
 from envoy_exporter.envoy import Envoy, RequestRecord, SupportedFeatures
 from envoy_exporter.envoy.exceptions import (
     EnvoyCommunicationError,
     EnvoyDataError,
+    EnvoyError,
     EnvoyFeatureNotAvailable,
     EnvoyFirmwareCheckError,
     EnvoyFirmwareFatalCheckError,
@@ -399,3 +401,21 @@ def test_dry_contacts(simulator) -> None:
     with pytest.raises(ValueError):
         envoy.update_dry_contact({"load_name": "no id"})
     envoy.close()
+
+
+def test_verify_ssl_refuses_the_self_signed_certificate(simulator) -> None:
+    sim = simulator("metered-3phase")
+    envoy = Envoy(sim.host, verify_ssl=True)
+    envoy.set_retry_policy(max_attempts=1)
+    with pytest.raises(EnvoyError):
+        envoy.setup()
+    assert "/info" not in log_paths(sim)  # the TLS handshake failed before any request
+    envoy.close()
+
+
+def test_no_insecure_request_warning_by_default(simulator, recwarn) -> None:
+    sim = simulator("metered-3phase")
+    envoy = connect(sim)
+    envoy.update()
+    envoy.close()
+    assert not [w for w in recwarn if issubclass(w.category, InsecureRequestWarning)]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
+from envoy_exporter.envoy.auth import EnvoyLegacyAuth
 from envoy_exporter.envoy.const import MAX_RESPONSE_BYTES
 from envoy_exporter.envoy.exceptions import (
     EnvoyCommunicationError,
@@ -41,9 +42,12 @@ def http_answer(body: bytes, status: str = "200 OK", length: int | None = None) 
 class ScriptedServer:
     """Answers the n-th connection with script(n); counts connections."""
 
-    def __init__(self, script: Callable[[int], Action]) -> None:
+    def __init__(self, script: Callable[[int], Action], linger: bool = False) -> None:
         self.script = script
+        # linger: after answering, keep the connection open and ignore further requests
+        self.linger = linger
         self.connections = 0
+        self.requests: list[bytes] = []
         self._lock = threading.Lock()
         outer = self
 
@@ -59,9 +63,12 @@ class ScriptedServer:
                     if not chunk:
                         return
                     data += chunk
+                outer.requests.append(data)
                 action = outer.script(number)
                 if action is not None:
                     sock.sendall(action)
+                while outer.linger and sock.recv(65536):
+                    pass
                 sock.shutdown(socket.SHUT_RDWR)
 
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
@@ -79,11 +86,11 @@ class ScriptedServer:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[Callable[[int], Action]], ScriptedServer]]:
+def serve() -> Iterator[Callable[..., ScriptedServer]]:
     servers: list[ScriptedServer] = []
 
-    def start(script: Callable[[int], Action]) -> ScriptedServer:
-        server = ScriptedServer(script)
+    def start(script: Callable[[int], Action], linger: bool = False) -> ScriptedServer:
+        server = ScriptedServer(script, linger)
         servers.append(server)
         return server
 
@@ -236,3 +243,45 @@ def test_json_loads_names_the_endpoint(source: bytes, reason: str) -> None:
 def test_json_loads_reads_str_and_bytes() -> None:
     assert json_loads("/a", '{"a": [1, 2]}') == {"a": [1, 2]}
     assert json_loads("/a", b"[]") == []
+
+
+def test_digest_challenge_then_closed_connection(serve) -> None:
+    # Firmware 3.18 closes the connection after its digest challenge without saying so:
+    # the answer to the challenge must go out on a fresh connection.
+    challenge = (
+        b"HTTP/1.1 401 Unauthorized\r\n"
+        b'WWW-Authenticate: Digest realm="enphaseenergy.com", nonce="abc", qop="auth"\r\n'
+        b"Content-Length: 0\r\n\r\n"
+    )
+
+    def script(n: int) -> Action:
+        return challenge if n == 1 else http_answer(b"[]")
+
+    server = serve(script)
+    http = gateway(server.host)
+    auth = EnvoyLegacyAuth(server.host, "envoy", "123456")
+    kwargs = auth.request_kwargs()
+    assert kwargs["headers"]["Connection"] == "close"
+    url = auth.get_endpoint_url("/api/v1/production/inverters")
+    response = http.send("GET", url, "/api/v1/production/inverters", **kwargs)
+    assert response.status_code == 200
+    assert server.connections == 2
+    assert server.requests[1].lower().count(b"authorization: digest") == 1
+
+
+def test_connection_close_requests_never_reuse_a_connection(serve) -> None:
+    # The server leaves each connection open but answers only its first request: a client
+    # that reused a connection after "Connection: close" would wait for an answer forever.
+    server = serve(
+        lambda n: http_answer(b"{}", status="200 OK").replace(b"Connection: close\r\n", b""),
+        linger=True,
+    )
+    session = requests.Session()
+    mount_gateway_adapter(session, server.host, False, retry_policy(1, 50.0, 0))
+    http = GatewayHTTP(session, timeout=(5.0, 5.0))
+    headers = {"Connection": "close"}
+    for _ in range(3):
+        url = f"http://{server.host}/production"
+        assert http.send("GET", url, "/production", headers=headers).status_code == 200
+    assert server.connections == 3
+    session.close()

@@ -13,6 +13,9 @@ from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
 from .const import MAX_REQUEST_ATTEMPTS, MAX_REQUEST_DELAY, MAX_RESPONSE_BYTES
@@ -117,6 +120,55 @@ def retries(policy: Retry) -> Iterator[None]:
         _RETRY_OVERRIDE.reset(token)
 
 
+class _CloseOnRequest(HTTPConnection):
+    """A request sent with "Connection: close" never leaves its connection for reuse.
+
+    http.client only honours a "Connection: close" that the *server* sends. Legacy
+    firmware (3.18) closes after a digest challenge without saying so: a pooled connection
+    would be reused after the gateway dropped it, and the next request would fail.
+    """
+
+    _close_after_response = False
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, body: Any = None, headers: Any = None, **kw: Any
+    ) -> None:
+        value = headers.get("Connection", "") if headers is not None else ""
+        self._close_after_response = str(value).lower() == "close"
+        super().request(method, url, body=body, headers=headers, **kw)
+
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
+        response = super().getresponse()
+        if self._close_after_response:
+            _detach_socket(self)
+        return response
+
+
+class _ClosingHTTPConnection(_CloseOnRequest):
+    pass
+
+
+class _ClosingHTTPSConnection(_CloseOnRequest, HTTPSConnection):
+    pass
+
+
+def _detach_socket(connection: HTTPConnection) -> None:
+    # The response reads on through its own file object, which keeps the socket open
+    # until the body is read; the pool sees no socket and connects afresh next time.
+    sock = connection.sock
+    connection.sock = None  # type: ignore[assignment]
+    if sock is not None:
+        sock.close()
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _ClosingHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _ClosingHTTPSConnection
+
+
 class EnvoyAdapter(HTTPAdapter):
     """requests adapter for one gateway: its own TLS context and a per-request retry budget."""
 
@@ -136,6 +188,10 @@ class EnvoyAdapter(HTTPAdapter):
     @max_retries.setter
     def max_retries(self, value: Retry) -> None:
         self._retry = value
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
     def build_connection_pool_key_attributes(  # type: ignore[override]
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
