@@ -68,7 +68,7 @@ class Envoy(EnvoyActions):
     ) -> None:
         self._host = host
         self._own_session = client is None
-        session = client if client is not None else requests.Session()
+        session = client if client is not None else _own_session()
         # Only this gateway's URLs go through our adapter (TLS context, retries); a session
         # given by the caller keeps its behaviour for every other URL.
         self._adapter = mount_gateway_adapter(session, host, verify_ssl, retry_policy())
@@ -376,6 +376,14 @@ def _guarded(updater: EnvoyUpdater, step: Callable[..., Any], *args: Any) -> Any
     except SHAPE_ERRORS as err:
         where = ", ".join(updater.endpoints) or updater.name
         raise EnvoyDataError(where, f"unexpected shape ({type(err).__name__}: {err})") from err
+
+
+def _own_session() -> requests.Session:
+    session = requests.Session()
+    # A gateway is on the local network: no proxy from the environment, and no .netrc
+    # credentials that requests would otherwise add to token-authenticated requests.
+    session.trust_env = False
+    return session
 
 
 def _silence_unverified_warning(host: str) -> None:
