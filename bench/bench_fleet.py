@@ -1,0 +1,118 @@
+"""4. Fleet: one exporter process in multi-target mode (--config.file) with many simulated
+gateways (one simulator process, one port each), every target probed once per period, as
+Prometheus would: CPU share, RSS, probe latency, threads and sockets of the exporter."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+
+from .common import cpu_seconds, percentile, rss_bytes, save, threads_and_fds
+from .exporter_process import ExporterProcess
+from .sim_server import SimProcess
+
+SCRAPE_TIMEOUT = 10.0
+
+
+def config_yaml(gateways: list[dict[str, Any]]) -> str:
+    lines = ["auths:"]
+    for i, g in enumerate(gateways):
+        lines.append(f"  a{i}:")
+        if g.get("token"):
+            lines.append(f"    token: {g['token']}")
+        else:
+            lines += [f"    username: {g['username']}", f"    password: '{g['password']}'"]
+    lines.append("targets:")
+    for i, g in enumerate(gateways):
+        lines += [f"  g{i}:", f"    host: {g['host']}", f"    auth: a{i}"]
+    return "\n".join(lines) + "\n"
+
+
+def run(count: int = 200, period: float = 60.0, rounds: int = 3, profile: str = "battery") -> dict[str, Any]:
+    result: dict[str, Any] = {"gateways": count, "period": period, "rounds": rounds,
+                              "profile": profile, "scrape_timeout": SCRAPE_TIMEOUT}
+    with SimProcess("--profile", profile, "--count", str(count)) as sims:
+        with ExporterProcess(config=config_yaml(sims.gateways)) as exporter:
+            result["idle_rss_mb"] = rss_bytes(exporter.pid) / 2**20
+            samples: list[dict[str, float]] = []
+            probes: list[tuple[int, float, int]] = []  # (round, seconds, status)
+            lock = threading.Lock()
+            local = threading.local()
+
+            def probe(i: int, round_: int) -> None:
+                session = getattr(local, "session", None)
+                if session is None:
+                    session = local.session = requests.Session()
+                started = time.perf_counter()
+                try:
+                    status = session.get(
+                        f"{exporter.url}/probe", params={"target": f"g{i}"},
+                        headers={"X-Prometheus-Scrape-Timeout-Seconds": str(SCRAPE_TIMEOUT)},
+                        timeout=SCRAPE_TIMEOUT + 5,
+                    ).status_code
+                except requests.RequestException:
+                    status = 0
+                with lock:
+                    probes.append((round_, time.perf_counter() - started, status))
+
+            start = time.monotonic()
+            cpu0 = cpu_seconds(exporter.pid)
+            round_cpu = [cpu0]
+            with ThreadPoolExecutor(max_workers=64) as pool:
+                for round_ in range(rounds):
+                    for i in range(count):
+                        due = start + round_ * period + i * period / count
+                        while (wait := due - time.monotonic()) > 0:
+                            time.sleep(min(wait, 1.0))
+                            if int(time.monotonic() - start) % 5 == 0:
+                                threads, fds, socks = threads_and_fds(exporter.pid)
+                                samples.append({"t": time.monotonic() - start, "threads": threads,
+                                                "fds": fds, "sockets": socks,
+                                                "rss_mb": rss_bytes(exporter.pid) / 2**20})
+                        pool.submit(probe, i, round_)
+                    round_cpu.append(cpu_seconds(exporter.pid))
+                    while time.monotonic() < start + (round_ + 1) * period:
+                        time.sleep(0.2)
+                    round_cpu[-1] = cpu_seconds(exporter.pid)
+            result["rounds_detail"] = []
+            for r in range(rounds):
+                mine = [s for rr, s, _ in probes if rr == r]
+                bad = [st for rr, _, st in probes if rr == r and st != 200]
+                result["rounds_detail"].append({
+                    "round": r, "probes": len(mine), "failed": len(bad),
+                    "p50_ms": percentile(mine, 50) * 1e3, "p99_ms": percentile(mine, 99) * 1e3,
+                    "max_ms": max(mine) * 1e3 if mine else float("nan"),
+                    "cpu_share": (round_cpu[r + 1] - round_cpu[r]) / period,
+                })
+            result["samples"] = samples
+            result["max_threads"] = max(s["threads"] for s in samples)
+            result["max_sockets"] = max(s["sockets"] for s in samples)
+            result["max_fds"] = max(s["fds"] for s in samples)
+            result["max_rss_mb"] = max(s["rss_mb"] for s in samples)
+            result["final_rss_mb"] = rss_bytes(exporter.pid) / 2**20
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--period", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    result = run(args.count, args.period, args.rounds)
+    save(f"fleet_{args.count}", result)
+    for r in result["rounds_detail"]:
+        print(f"round {r['round']}: {r['probes']} probes, {r['failed']} failed, p50 "
+              f"{r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms max {r['max_ms']:.0f} ms, "
+              f"CPU {r['cpu_share']:.2f} core")
+    print(f"RSS max {result['max_rss_mb']:.0f} MB, threads max {result['max_threads']}, "
+          f"sockets max {result['max_sockets']}, fds max {result['max_fds']}")
+
+
+if __name__ == "__main__":
+    main()
