@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -550,3 +551,27 @@ def test_push_command_pushes_until_terminated(simulator: SimulatorFactory) -> No
     assert proc.returncode == 0, err
     assert f"pushing to {rec.endpoint}" in out
     assert sim.token not in out + err
+
+
+# -- the README's Collector configuration ---------------------------------------------------
+
+
+def test_readme_collector_configuration_is_consistent() -> None:
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## OpenTelemetry\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 1
+    config = yaml.safe_load(blocks[0])
+    protocols = config["receivers"]["otlp"]["protocols"]
+    assert protocols["grpc"]["endpoint"].endswith(":4317")
+    assert protocols["http"]["endpoint"].endswith(":4318")
+    assert {"prometheus", "debug"} <= set(config["exporters"])
+    pipeline = config["service"]["pipelines"]["metrics"]
+    assert pipeline["receivers"] == ["otlp"]
+    for kind in ("receivers", "processors", "exporters"):
+        assert set(pipeline[kind]) <= set(config[kind]), kind
+    # the defaults the exporter pushes to are what this configuration listens on
+    defaults = otlp_settings_from({"otlp": True}, {})
+    assert defaults is not None and defaults.endpoint == "http://localhost:4318/v1/metrics"
