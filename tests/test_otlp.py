@@ -37,7 +37,7 @@ from envoy_exporter.outputs.otlp import (
     otel_name,
     sdk_exporter,
 )
-from envoy_exporter.outputs.otlp_health import OtlpStatsCollector
+from envoy_exporter.outputs.otlp_export import OtlpStatsCollector
 from envoy_exporter.outputs.prometheus import render
 from envoy_exporter.simulator.server import SimulatedEnvoy
 

@@ -17,14 +17,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
-    AggregationTemporality,
     MetricExporter,
     PeriodicExportingMetricReader,
 )
@@ -32,16 +31,33 @@ from opentelemetry.sdk.resources import Resource
 
 from .. import __version__
 from ..catalogue import CATALOGUE, MetricSpec
-from .otlp_health import CountingExporter, ExportStats, OtlpStatsCollector
+from .otlp_export import (
+    CountingExporter,
+    ExportStats,
+    OtlpSettings,
+    OtlpStatsCollector,
+    sdk_exporter,
+)
 
 if TYPE_CHECKING:
     from ..collector.snapshot import GatewayInfo, Snapshot
     from ..collector.target import Target
 
-_LOGGER = logging.getLogger(__name__)
+__all__ = [
+    "ExportStats",
+    "Instrument",
+    "OtlpPush",
+    "OtlpSettings",
+    "OtlpStatsCollector",
+    "TargetPusher",
+    "instrument_for",
+    "instruments",
+    "otel_name",
+    "resource_for",
+    "sdk_exporter",
+]
 
-Protocol = Literal["grpc", "http/protobuf"]
-PROTOCOLS: tuple[Protocol, ...] = ("http/protobuf", "grpc")
+_LOGGER = logging.getLogger(__name__)
 
 #: catalogue unit word -> UCUM unit, for the words the translators map back
 OTEL_UNITS = {
@@ -140,76 +156,6 @@ def _host_name(host: str) -> str:
         return host[1:].partition("]")[0]
     name, sep, port = host.rpartition(":")
     return name if sep and port.isdigit() and ":" not in name else host
-
-
-# -- settings and the exporter --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OtlpSettings:
-    """Where and how to push. `endpoint` is final: the full URL (http) or the server URL (grpc).
-
-    Header values are kept out of repr(): they often carry an API key.
-    """
-
-    endpoint: str
-    protocol: Protocol = "http/protobuf"
-    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
-    timeout: float = 10.0
-    interval: float = 60.0
-    insecure: bool | None = None
-
-    def __post_init__(self) -> None:
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(f"OTLP protocol must be grpc or http/protobuf, got {self.protocol!r}")
-        if "://" not in self.endpoint:
-            raise ValueError(
-                f"OTLP endpoint {self.endpoint!r} needs a scheme (http:// or https://)"
-            )
-        if self.timeout <= 0 or self.interval <= 0:
-            raise ValueError("OTLP timeout and interval must be > 0 seconds")
-
-    @property
-    def secrets(self) -> list[str]:
-        return [value for value in self.headers.values() if value]
-
-
-def _cumulative() -> dict[type, AggregationTemporality]:
-    from opentelemetry.sdk.metrics import ObservableCounter, ObservableGauge
-
-    # Cumulative whatever OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE says: lifetime
-    # energy must reach Prometheus as a counter, which delta sums do not.
-    return {
-        ObservableCounter: AggregationTemporality.CUMULATIVE,
-        ObservableGauge: AggregationTemporality.CUMULATIVE,
-    }
-
-
-def sdk_exporter(settings: OtlpSettings) -> MetricExporter:
-    """The SDK's OTLP exporter for the settings (grpc is imported only when asked for)."""
-    headers = dict(settings.headers)
-    if settings.protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
-            OTLPMetricExporter as GrpcExporter,
-        )
-
-        return GrpcExporter(
-            endpoint=settings.endpoint,
-            insecure=settings.insecure,
-            headers=headers,
-            timeout=settings.timeout,
-            preferred_temporality=_cumulative(),
-        )
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
-        OTLPMetricExporter as HttpExporter,
-    )
-
-    return HttpExporter(
-        endpoint=settings.endpoint,
-        headers=headers,
-        timeout=settings.timeout,
-        preferred_temporality=_cumulative(),
-    )
 
 
 # -- one target's pipeline ------------------------------------------------------------------
@@ -382,6 +328,7 @@ class OtlpPush:
         exporter_factory: ExporterFactory = sdk_exporter,
     ) -> None:
         values = targets.values() if isinstance(targets, Mapping) else targets
+        instruments(CATALOGUE)  # a catalogue entry without an OTLP name fails here, not per push
         self.settings = settings
         self.stats = stats or ExportStats()
         self.collector = OtlpStatsCollector(self.stats)

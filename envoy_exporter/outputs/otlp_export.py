@@ -1,4 +1,5 @@
-"""Health of the OTLP push: exports counted per target, one log line per outage.
+"""The export side of the OTLP push: settings, the SDK exporter, and its health (exports
+counted per target, one log line per outage).
 
 The SDK's OTLP exporters log every failed export (and every retry) themselves, so a
 collector that is down for an hour would write a warning per interval. Their records are
@@ -11,15 +12,23 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
-from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricExporter,
+    MetricExportResult,
+    MetricsData,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 _LOGGER = logging.getLogger(__name__)
+
+Protocol = Literal["grpc", "http/protobuf"]
+PROTOCOLS: tuple[Protocol, ...] = ("http/protobuf", "grpc")
 
 #: loggers of the SDK exporters whose per-export complaints are folded into our own lines
 SDK_EXPORTER_LOGGERS = (
@@ -218,3 +227,73 @@ class CountingExporter(MetricExporter):
             self._inner.shutdown(timeout_millis=timeout_millis, **kwargs)
         except Exception:
             _LOGGER.debug("OTLP exporter shutdown failed", exc_info=True)
+
+
+# -- settings and the exporter --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OtlpSettings:
+    """Where and how to push. `endpoint` is final: the full URL (http) or the server URL (grpc).
+
+    Header values are kept out of repr(): they often carry an API key.
+    """
+
+    endpoint: str
+    protocol: Protocol = "http/protobuf"
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    timeout: float = 10.0
+    interval: float = 60.0
+    insecure: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"OTLP protocol must be grpc or http/protobuf, got {self.protocol!r}")
+        if "://" not in self.endpoint:
+            raise ValueError(
+                f"OTLP endpoint {self.endpoint!r} needs a scheme (http:// or https://)"
+            )
+        if self.timeout <= 0 or self.interval <= 0:
+            raise ValueError("OTLP timeout and interval must be > 0 seconds")
+
+    @property
+    def secrets(self) -> list[str]:
+        return [value for value in self.headers.values() if value]
+
+
+def _cumulative() -> dict[type, AggregationTemporality]:
+    from opentelemetry.sdk.metrics import ObservableCounter, ObservableGauge
+
+    # Cumulative whatever OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE says: lifetime
+    # energy must reach Prometheus as a counter, which delta sums do not.
+    return {
+        ObservableCounter: AggregationTemporality.CUMULATIVE,
+        ObservableGauge: AggregationTemporality.CUMULATIVE,
+    }
+
+
+def sdk_exporter(settings: OtlpSettings) -> MetricExporter:
+    """The SDK's OTLP exporter for the settings (grpc is imported only when asked for)."""
+    headers = dict(settings.headers)
+    if settings.protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+            OTLPMetricExporter as GrpcExporter,
+        )
+
+        return GrpcExporter(
+            endpoint=settings.endpoint,
+            insecure=settings.insecure,
+            headers=headers,
+            timeout=settings.timeout,
+            preferred_temporality=_cumulative(),
+        )
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+        OTLPMetricExporter as HttpExporter,
+    )
+
+    return HttpExporter(
+        endpoint=settings.endpoint,
+        headers=headers,
+        timeout=settings.timeout,
+        preferred_temporality=_cumulative(),
+    )
