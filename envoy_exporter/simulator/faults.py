@@ -142,13 +142,18 @@ class Revoked(Fault):
         self._seen: set[str] = set()
         self._revoked: set[str] = set()
 
-    def act(self, request: Request, answer: NextAnswer) -> Answer:
+    def apply(self, request: Request, answer: NextAnswer) -> Answer:
+        # Credentials are noted even while disabled: switching the fault on revokes them.
+        if not self.concerns(request):
+            return answer()
         credential = _credential(request)
         with self._lock:
-            if self.hits > self.after and not self._revoked:
-                self._revoked = set(self._seen)
-            if credential in self._revoked:
-                return _unauthorized()
+            if self.enabled:
+                self.hits += 1
+                if self.hits > self.after and not self._revoked:
+                    self._revoked = set(self._seen)
+                if credential in self._revoked:
+                    return _unauthorized()
             self._seen.add(credential)
         return answer()
 
