@@ -285,3 +285,23 @@ def test_connection_close_requests_never_reuse_a_connection(serve) -> None:
         assert http.send("GET", url, "/production", headers=headers).status_code == 200
     assert server.connections == 3
     session.close()
+
+
+def test_elapsed_time_budget_stops_retries_before_the_attempt_limit(serve) -> None:
+    server = serve(lambda n: None)
+    session = requests.Session()
+    # Ten tries allowed, but no time: the budget is spent once the first try has failed.
+    mount_gateway_adapter(session, server.host, False, retry_policy(10, 0.0, backoff_factor=0))
+    http = GatewayHTTP(session)
+    with pytest.raises(EnvoyCommunicationError):
+        http.send("GET", f"http://{server.host}/production", "/production")
+    assert server.connections == 1
+    session.close()
+
+
+def test_each_request_gets_its_own_time_budget(serve) -> None:
+    server = serve(lambda n: None if n % 2 == 1 else http_answer(b"{}"))
+    http = gateway(server.host, attempts=2)
+    for _ in range(3):
+        assert http.send("GET", f"http://{server.host}/a", "/a").status_code == 200
+    assert server.connections == 6
