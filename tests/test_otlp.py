@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -575,3 +576,50 @@ def test_readme_collector_configuration_is_consistent() -> None:
     # the defaults the exporter pushes to are what this configuration listens on
     defaults = otlp_settings_from({"otlp": True}, {})
     assert defaults is not None and defaults.endpoint == "http://localhost:4318/v1/metrics"
+
+
+def _printed_url(proc: subprocess.Popen[str], timeout: float = 60.0) -> str:
+    """The URL of the 'listening on URL' line, read on a side thread (a queue bounds the wait)."""
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    while True:
+        line = lines.get(timeout=timeout)
+        if "listening on " in line:
+            return line.split("listening on ", 1)[1].strip()
+
+
+def test_serve_with_otlp_pushes_and_shows_export_counts(simulator: SimulatorFactory) -> None:
+    sim = simulator("battery")
+    with HttpReceiver() as rec:
+        code = "from envoy_exporter.cli import main; main()"
+        args = ["serve", "--envoy", sim.host, "--web.listen-address", "127.0.0.1:0",
+                "--otlp", "--otlp.endpoint", rec.endpoint, "--otlp.interval", "0.2"]  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            env={**os.environ, "ENVOY_TOKEN": sim.token},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            url = _printed_url(proc)
+            pts = points(rec.next(timeout=60))
+            assert pts[0].resource["service.instance.id"] == sim.serial
+            rec.next(timeout=60)  # a second export: the first one has been counted
+            text = requests.get(url + "metrics", timeout=30).text
+            found = scraped(text)
+            key = frozenset({("target", sim.host)})
+            assert found[("enphase_exporter_otlp_exports_total", key)] >= 1
+            assert found[("enphase_exporter_otlp_export_failures_total", key)] == 0
+            assert found[("enphase_up", frozenset())] == 1.0
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert proc.stderr is not None
+    assert proc.returncode == 0, proc.stderr.read()

@@ -8,6 +8,7 @@ from .. import __version__
 from .demo import demo
 from .dump import dump
 from .probe import probe
+from .push import push
 from .serve import serve
 from .simulate import simulate
 from .token import token
@@ -19,5 +20,5 @@ def main() -> None:
     """Prometheus and OpenTelemetry exporter for Enphase Envoy (IQ Gateway) solar gateways."""
 
 
-for _command in (serve, probe, dump, token, simulate, demo):
+for _command in (serve, push, probe, dump, token, simulate, demo):
     main.add_command(_command)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ import click
 from ..server.config import ConfigError, ExporterConfig, load_config
 from ..server.webconfig import WebConfig, load_web_config
 from .options import Credentials, credentials_from, envoy_options, log_level_option, setup_logging
+from .otlp_options import otlp_options, otlp_settings_from, start_otlp
 
 if TYPE_CHECKING:
     from ..collector.target import Target
@@ -104,7 +106,7 @@ def build_server(
         raise
 
 
-def run_until_signal(server: ExporterServer) -> None:
+def run_until_signal(server: ExporterServer, before_stop: Callable[[], None] | None = None) -> None:
     """Serve until SIGINT/SIGTERM (a container stop), then close every target."""
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -116,6 +118,8 @@ def run_until_signal(server: ExporterServer) -> None:
     except KeyboardInterrupt:
         _LOGGER.info("stopping")
     finally:
+        if before_stop is not None:
+            before_stop()  # e.g. the OTLP push, which reads the targets about to be closed
         server.stop()
 
 
@@ -177,6 +181,7 @@ def run_until_signal(server: ExporterServer) -> None:
     envvar="ENVOY_BUSY_BUDGET",
     help="Largest share of the gateway's time our requests may keep it busy.",
 )
+@otlp_options
 @log_level_option
 def serve(**params: Any) -> None:
     """Serve Prometheus metrics of one gateway on /metrics, or of many on /probe?target=NAME.
@@ -190,6 +195,9 @@ def serve(**params: Any) -> None:
     if params.pop("config_check"):
         _check(config_file, web)
         return
+    otlp = otlp_settings_from(params)
+    if otlp is not None:
+        setup_logging(params["log_level"], otlp.secrets)
     if config_file is not None:
         if params["host"]:
             raise click.UsageError("give either --envoy or --config.file, not both")
@@ -212,7 +220,12 @@ def serve(**params: Any) -> None:
         raise click.ClickException(f"cannot listen on {params['listen']}: {exc}") from None
     click.echo(f"envoy-exporter listening on {server.url}", err=False)
     sys.stdout.flush()
-    run_until_signal(server)
+    if otlp is None:
+        run_until_signal(server)
+        return
+    pushing = start_otlp(targets, otlp)
+    server.app._own_registry.register(pushing.collector)  # export failures on /metrics
+    run_until_signal(server, before_stop=pushing.stop)
 
 
 def _single_target(name: str, creds: Credentials, params: dict[str, Any]) -> Target:
