@@ -419,3 +419,9 @@ def test_no_insecure_request_warning_by_default(simulator, recwarn) -> None:
     envoy.update()
     envoy.close()
     assert not [w for w in recwarn if issubclass(w.category, InsecureRequestWarning)]
+
+
+@pytest.mark.parametrize("host", ["bad host", "127.0.0.1:99999", "gateway/path"])
+def test_invalid_host_is_refused_clearly(host: str) -> None:
+    with pytest.raises(EnvoyError, match="invalid gateway host"):
+        Envoy(host)

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 from packaging.version import Version
-from urllib3.exceptions import InsecureRequestWarning
+from urllib3.exceptions import InsecureRequestWarning, LocationParseError
 from urllib3.util import parse_url
 
 from .actions import EnvoyActions
@@ -66,6 +66,7 @@ class Envoy(EnvoyActions):
         enlighten_login_url: str = ENLIGHTEN_LOGIN_URL,
         enlighten_token_url: str = ENLIGHTEN_TOKEN_URL,
     ) -> None:
+        _check_host(host)
         self._host = host
         self._own_session = client is None
         session = client if client is not None else _own_session()
@@ -376,6 +377,15 @@ def _guarded(updater: EnvoyUpdater, step: Callable[..., Any], *args: Any) -> Any
     except SHAPE_ERRORS as err:
         where = ", ".join(updater.endpoints) or updater.name
         raise EnvoyDataError(where, f"unexpected shape ({type(err).__name__}: {err})") from err
+
+
+def _check_host(host: str) -> None:
+    try:
+        parsed = parse_url(f"https://{host}/")
+    except LocationParseError as err:
+        raise EnvoyError(f"invalid gateway host {host!r}: {err}") from err
+    if not parsed.host or parsed.path != "/":
+        raise EnvoyError(f"invalid gateway host {host!r}: expected NAME or NAME:PORT")
 
 
 def _own_session() -> requests.Session:

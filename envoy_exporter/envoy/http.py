@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 import time
 from collections.abc import Callable, Iterator
@@ -321,8 +322,10 @@ def _describe(err: requests.RequestException) -> str:
     if isinstance(err, requests.exceptions.SSLError):
         return "TLS error"
     reason = err.args[0] if err.args else err
-    inner = getattr(reason, "reason", None)
-    return f"{type(err).__name__} ({inner or reason})"
+    text = str(getattr(reason, "reason", None) or reason)
+    # urllib3 prefixes "<ConnectionClass(host=..., port=...)>: ": the host is known already.
+    text = re.sub(r"^\S*Connection(?:Pool)?\(host=[^)]*\): ", "", text)
+    return f"{type(err).__name__} ({text})"
 
 
 class UpdateCycle:
