@@ -12,6 +12,7 @@ from packaging.version import Version
 from urllib3.exceptions import InsecureRequestWarning
 
 from envoy_exporter.envoy import Envoy, RequestRecord, SupportedFeatures
+from envoy_exporter.envoy.const import MAX_RESPONSE_BYTES
 from envoy_exporter.envoy.exceptions import (
     EnvoyCommunicationError,
     EnvoyDataError,
@@ -425,3 +426,16 @@ def test_no_insecure_request_warning_by_default(simulator, recwarn) -> None:
 def test_invalid_host_is_refused_clearly(host: str) -> None:
     with pytest.raises(EnvoyError, match="invalid gateway host"):
         Envoy(host)
+
+
+def test_oversized_answer_is_a_data_error(simulator) -> None:
+    pages = {"/api/v1/production": v1_production(1, 2, 3, 4)}
+    sim = simulator(PageSource("R4.10.35", pages))
+    envoy = connect(sim)
+    huge = b"[" + b" " * MAX_RESPONSE_BYTES + b"]"
+    sim.source.pages["/inventory.json?deleted=1"] = Answer(200, huge)
+    with pytest.raises(EnvoyDataError) as caught:
+        envoy.request("/inventory.json?deleted=1")
+    assert caught.value.endpoint == "/inventory.json?deleted=1"
+    assert "limit" in caught.value.reason
+    envoy.close()
