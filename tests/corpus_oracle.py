@@ -141,7 +141,11 @@ def differences(ours: Any, theirs: Any, path: str = "") -> list[str]:
             out += differences(ours[key], theirs[key], sub)
         return out
     if isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
-        return [d for i, (a, b) in enumerate(zip(ours, theirs)) for d in differences(a, b, f"{path}[{i}]")]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(ours, theirs, strict=True))
+            for d in differences(a, b, f"{path}[{i}]")
+        ]
     if isinstance(ours, float) or isinstance(theirs, float):
         try:
             if abs(float(ours) - float(theirs)) <= 1e-9 * max(1.0, abs(float(theirs))):
