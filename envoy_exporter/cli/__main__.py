@@ -1,0 +1,5 @@
+"""`python -m envoy_exporter.cli`."""
+
+from . import main
+
+main()
