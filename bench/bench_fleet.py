@@ -33,11 +33,31 @@ def config_yaml(gateways: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(count: int = 200, period: float = 60.0, rounds: int = 3, profile: str = "battery") -> dict[str, Any]:
-    result: dict[str, Any] = {"gateways": count, "period": period, "rounds": rounds,
-                              "profile": profile, "scrape_timeout": SCRAPE_TIMEOUT}
+def run(
+    count: int = 200,
+    period: float = 60.0,
+    rounds: int = 3,
+    profile: str = "battery",
+    patched: bool = False,
+    workers: int = 8,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "gateways": count,
+        "period": period,
+        "rounds": rounds,
+        "profile": profile,
+        "scrape_timeout": SCRAPE_TIMEOUT,
+        "patched": patched,
+        "workers": workers,
+    }
     with SimProcess("--profile", profile, "--count", str(count)) as sims:
-        with ExporterProcess(config=config_yaml(sims.gateways)) as exporter:
+        config = config_yaml(sims.gateways)
+        with ExporterProcess(
+            config=config,
+            patched=patched,
+            log_level="warning",
+            extra_args=("--web.max-threads", str(workers)),
+        ) as exporter:
             result["idle_rss_mb"] = rss_bytes(exporter.pid) / 2**20
             samples: list[dict[str, float]] = []
             probes: list[tuple[int, float, int]] = []  # (round, seconds, status)
@@ -51,7 +71,8 @@ def run(count: int = 200, period: float = 60.0, rounds: int = 3, profile: str = 
                 started = time.perf_counter()
                 try:
                     status = session.get(
-                        f"{exporter.url}/probe", params={"target": f"g{i}"},
+                        f"{exporter.url}/probe",
+                        params={"target": f"g{i}"},
                         headers={"X-Prometheus-Scrape-Timeout-Seconds": str(SCRAPE_TIMEOUT)},
                         timeout=SCRAPE_TIMEOUT + 5,
                     ).status_code
@@ -63,6 +84,7 @@ def run(count: int = 200, period: float = 60.0, rounds: int = 3, profile: str = 
             start = time.monotonic()
             cpu0 = cpu_seconds(exporter.pid)
             round_cpu = [cpu0]
+            sim_cpu0 = cpu_seconds(sims.proc.pid)
             with ThreadPoolExecutor(max_workers=64) as pool:
                 for round_ in range(rounds):
                     for i in range(count):
@@ -71,9 +93,15 @@ def run(count: int = 200, period: float = 60.0, rounds: int = 3, profile: str = 
                             time.sleep(min(wait, 1.0))
                             if int(time.monotonic() - start) % 5 == 0:
                                 threads, fds, socks = threads_and_fds(exporter.pid)
-                                samples.append({"t": time.monotonic() - start, "threads": threads,
-                                                "fds": fds, "sockets": socks,
-                                                "rss_mb": rss_bytes(exporter.pid) / 2**20})
+                                samples.append(
+                                    {
+                                        "t": time.monotonic() - start,
+                                        "threads": threads,
+                                        "fds": fds,
+                                        "sockets": socks,
+                                        "rss_mb": rss_bytes(exporter.pid) / 2**20,
+                                    }
+                                )
                         pool.submit(probe, i, round_)
                     round_cpu.append(cpu_seconds(exporter.pid))
                     while time.monotonic() < start + (round_ + 1) * period:
@@ -83,12 +111,25 @@ def run(count: int = 200, period: float = 60.0, rounds: int = 3, profile: str = 
             for r in range(rounds):
                 mine = [s for rr, s, _ in probes if rr == r]
                 bad = [st for rr, _, st in probes if rr == r and st != 200]
-                result["rounds_detail"].append({
-                    "round": r, "probes": len(mine), "failed": len(bad),
-                    "p50_ms": percentile(mine, 50) * 1e3, "p99_ms": percentile(mine, 99) * 1e3,
-                    "max_ms": max(mine) * 1e3 if mine else float("nan"),
-                    "cpu_share": (round_cpu[r + 1] - round_cpu[r]) / period,
-                })
+                statuses: dict[str, int] = {}
+                for st in bad:
+                    statuses[str(st)] = statuses.get(str(st), 0) + 1
+                result["rounds_detail"].append(
+                    {
+                        "round": r,
+                        "probes": len(mine),
+                        "failed": len(bad),
+                        "failed_by_status": statuses,
+                        "over_timeout": sum(1 for x in mine if x > SCRAPE_TIMEOUT),
+                        "p50_ms": percentile(mine, 50) * 1e3,
+                        "p99_ms": percentile(mine, 99) * 1e3,
+                        "max_ms": max(mine) * 1e3 if mine else float("nan"),
+                        "cpu_share": (round_cpu[r + 1] - round_cpu[r]) / period,
+                    }
+                )
+            result["simulator_cpu_share"] = (cpu_seconds(sims.proc.pid) - sim_cpu0) / (
+                time.monotonic() - start
+            )
             result["samples"] = samples
             result["max_threads"] = max(s["threads"] for s in samples)
             result["max_sockets"] = max(s["sockets"] for s in samples)
@@ -103,15 +144,25 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--period", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--patched", action="store_true", help="bench.patched_serve's fixes")
+    parser.add_argument("--workers", type=int, default=8, help="--web.max-threads")
     args = parser.parse_args()
-    result = run(args.count, args.period, args.rounds)
-    save(f"fleet_{args.count}", result)
+    result = run(args.count, args.period, args.rounds, patched=args.patched, workers=args.workers)
+    suffix = ("_patched" if args.patched else "") + (
+        f"_w{args.workers}" if args.workers != 8 else ""
+    )
+    save(f"fleet_{args.count}{suffix}", result)
     for r in result["rounds_detail"]:
-        print(f"round {r['round']}: {r['probes']} probes, {r['failed']} failed, p50 "
-              f"{r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms max {r['max_ms']:.0f} ms, "
-              f"CPU {r['cpu_share']:.2f} core")
-    print(f"RSS max {result['max_rss_mb']:.0f} MB, threads max {result['max_threads']}, "
-          f"sockets max {result['max_sockets']}, fds max {result['max_fds']}")
+        print(
+            f"round {r['round']}: {r['probes']} probes, {r['failed']} failed, "
+            f"{r['over_timeout']} over the timeout, p50 "
+            f"{r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms max {r['max_ms']:.0f} ms, "
+            f"CPU {r['cpu_share']:.2f} core"
+        )
+    print(
+        f"RSS max {result['max_rss_mb']:.0f} MB, threads max {result['max_threads']}, "
+        f"sockets max {result['max_sockets']}, fds max {result['max_fds']}"
+    )
 
 
 if __name__ == "__main__":

@@ -105,7 +105,8 @@ def main() -> None:
     print(plot(result["rows"]))
     for r in result["rows"]:
         print(
-            f"{r['inverters']:5} inverters  refresh+render {r['exporter_refresh_render_ms']:7.2f} ms"
+            f"{r['inverters']:5} inverters  refresh+render "
+            f"{r['exporter_refresh_render_ms']:7.2f} ms"
             f"  render {r['render_ms']:6.2f} ms  reference {r['reference_update_ms']:7.2f} ms"
             f"  scrape p50 {r['scrape_p50_ms']:6.2f} ms  {r['exposition_bytes']} bytes"
         )

@@ -34,8 +34,11 @@ def measure(profile: str, scrapes: int) -> dict[str, Any]:
             cwd=Path(__file__).resolve().parents[1],
         )
         theirs = json.loads(ref.stdout.strip().splitlines()[-1])["rss"]
-    return {"exporter_rss_mb": ours / 2**20, "reference_rss_mb": theirs / 2**20,
-            "ratio": ours / theirs}
+    return {
+        "exporter_rss_mb": ours / 2**20,
+        "reference_rss_mb": theirs / 2**20,
+        "ratio": ours / theirs,
+    }
 
 
 def run(scrapes: int = 20) -> dict[str, Any]:
@@ -47,8 +50,10 @@ def main() -> None:
     save("memory", result)
     for profile in PROFILES:
         r = result[profile]
-        print(f"{profile:8} exporter {r['exporter_rss_mb']:.1f} MB  reference "
-              f"{r['reference_rss_mb']:.1f} MB  ratio {r['ratio']:.2f}")
+        print(
+            f"{profile:8} exporter {r['exporter_rss_mb']:.1f} MB  reference "
+            f"{r['reference_rss_mb']:.1f} MB  ratio {r['ratio']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -123,8 +123,10 @@ def main() -> None:
             f"{key:8} {r['scrapers']:4} scrapers {r['requests']:6} ok {r['errors']:4} errors "
             f"p50 {r['p50_ms']:7.2f} ms p99 {r['p99_ms']:7.2f} ms {r['per_second']:.0f}/s"
         )
-    print(f"ratio p50 {result['ratio_p50']:.2f} p99 {result['ratio_p99']:.2f}; "
-          f"{result['metrics_bytes']} bytes, {result['metrics_series']} series")
+    print(
+        f"ratio p50 {result['ratio_p50']:.2f} p99 {result['ratio_p99']:.2f}; "
+        f"{result['metrics_bytes']} bytes, {result['metrics_series']} series"
+    )
 
 
 if __name__ == "__main__":

@@ -30,13 +30,15 @@ class ExporterProcess:
         *,
         config: str | None = None,
         patched: bool = False,
+        log_level: str = "error",
+        extra_args: tuple[str, ...] = (),
         **opts: Any,
     ) -> None:
         """`patched`: run bench.patched_serve (the server fixes proposed to the owner)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="envoy-bench-")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = ["serve", "--web.listen-address", f"127.0.0.1:{self.port}", "--log.level", "error"]
+        args = ["serve", "--web.listen-address", f"127.0.0.1:{self.port}", "--log.level", log_level]
         if gateway is not None:
             args += ["--envoy", gateway["host"]]
             if gateway.get("token"):
@@ -51,6 +53,7 @@ class ExporterProcess:
             config_file = Path(self.tmp.name) / "config.yml"
             config_file.write_text(config)
             args += ["--config.file", str(config_file)]
+        args += extra_args
         for key, value in opts.items():
             args += [f"--{key.replace('_', '-')}", str(value)]
         entry = (

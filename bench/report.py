@@ -1,0 +1,208 @@
+"""The tables of bench/README.md, made from bench/results/*.json (between the markers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .common import RESULTS
+
+README = Path(__file__).resolve().parent / "README.md"
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _ok(good: bool) -> str:
+    return "met" if good else "**missed**"
+
+
+def load_table(r: dict[str, Any]) -> list[str]:
+    rows = [
+        f"Steady-state hour after a {r['warmup_hours']:g} h warm-up, one scrape / update() "
+        f"every {r['poll_seconds']:g} s (sim. clock).",
+        "",
+        "| site | poller | requests/h | busy s/h | busy vs ref (goal <= 0.10) "
+        "| requests vs ref (goal <= 0.50) |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    labels = {
+        "reference": "pyenphase update()",
+        "exporter": "exporter (tree)",
+        "exporter_first_hour": "exporter, first hour (connect incl.)",
+        "exporter_loopback_schedule": "exporter, schedule sees loopback times",
+        "exporter_proposed": "exporter + proposed fixes (bench/proposed.py)",
+    }
+    for profile, runs in r["profiles"].items():
+        for key, label in labels.items():
+            x = runs[key]
+            busy, req = x["busy_ratio"], x["requests_ratio"]
+            rows.append(
+                f"| {profile} | {label} | {x['requests_per_hour']:.0f} | "
+                f"{x['busy_seconds_per_hour']:.1f} | {busy:.3f}"
+                f"{'' if key == 'reference' else ' ' + _ok(busy <= 0.1)} | {req:.3f}"
+                f"{'' if key == 'reference' else ' ' + _ok(req <= 0.5)} |"
+            )
+    return rows
+
+
+def cpu_table(r: dict[str, Any]) -> list[str]:
+    rows = [
+        f"Mean CPU (time.process_time) over {r['iterations']} calls; the gateway in another "
+        "process. Exporter refresh = Target.snapshot() with the clock 15 s on (only due "
+        "endpoints read); + render = the exposition of the new snapshot.",
+        "",
+        "| capture | our client update() | exporter refresh | exporter refresh + render "
+        "| pyenphase update() | refresh+render vs ref (goal <= 0.5) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, x in r.items():
+        if not isinstance(x, dict):
+            continue
+        ratio = x["ratio_refresh_render"]
+        rows.append(
+            f"| {name} | {x['client_update'] * 1e3:.2f} ms | {x['exporter_refresh'] * 1e3:.2f} ms"
+            f" | {x['exporter_refresh_render'] * 1e3:.2f} ms | {x['reference_update'] * 1e3:.2f}"
+            f" ms | {ratio:.2f} {_ok(ratio <= 0.5)} |"
+        )
+    return rows
+
+
+def scrape_table(r: dict[str, Any], title: str) -> list[str]:
+    rows = [
+        f"{title}: {r['metrics_bytes']} bytes, {r['metrics_series']} series.",
+        "",
+        "| request | scrapers | ok | errors | p50 | p99 | per s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key, label in (
+        ("healthy", "/-/healthy"),
+        ("metrics", "/metrics (gzip, as Prometheus)"),
+        ("metrics_identity", "/metrics (identity)"),
+        ("heavy", f"/metrics, {r['heavy']['scrapers']} scrapers for {r['heavy']['seconds']:g} s"),
+    ):
+        x = r[key]
+        rows.append(
+            f"| {label} | {x['scrapers']} | {x['requests']} | {x['errors']} | "
+            f"{x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms | {x['per_second']:.0f} |"
+        )
+    rows += [
+        "",
+        f"Cached scrape / healthy: p50 x{r['ratio_p50']:.2f} {_ok(r['ratio_p50'] <= 2)}, "
+        f"p99 x{r['ratio_p99']:.2f} {_ok(r['ratio_p99'] <= 2)} (goal <= 2). Gateway reads of "
+        f"/ivp/meters/readings during the {r['heavy']['seconds']:g} s of "
+        f"{r['heavy']['scrapers']} scrapers: {r['heavy']['meters_readings_requests']:.0f}.",
+    ]
+    return rows
+
+
+def fleet_table(r: dict[str, Any], title: str) -> list[str]:
+    rows = [
+        f"{title}: {r['gateways']} gateways ({r['profile']} profile), each probed every "
+        f"{r['period']:g} s, scrape timeout {r['scrape_timeout']:g} s.",
+        "",
+        "| round | probes | failed | p50 | p99 | max | exporter CPU (cores) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for x in r["rounds_detail"]:
+        rows.append(
+            f"| {x['round']}{' (connect)' if x['round'] == 0 else ''} | {x['probes']} | "
+            f"{x['failed']} | {x['p50_ms']:.0f} ms | {x['p99_ms']:.0f} ms | {x['max_ms']:.0f} ms "
+            f"| {x['cpu_share']:.2f} |"
+        )
+    rows += [
+        "",
+        f"RSS max {r['max_rss_mb']:.0f} MB (idle {r['idle_rss_mb']:.0f} MB) "
+        f"{_ok(r['max_rss_mb'] < 400)} (goal < 400 MB); threads max {r['max_threads']}, "
+        f"sockets max {r['max_sockets']}, fds max {r['max_fds']}.",
+    ]
+    return rows
+
+
+def memory_table(r: dict[str, Any]) -> list[str]:
+    rows = [
+        "| profile | exporter RSS | pyenphase poller RSS | ratio (goal <= 1) |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for profile, x in r.items():
+        if isinstance(x, dict) and "ratio" in x:
+            rows.append(
+                f"| {profile} | {x['exporter_rss_mb']:.1f} MB | {x['reference_rss_mb']:.1f} MB |"
+                f" {x['ratio']:.2f} {_ok(x['ratio'] <= 1)} |"
+            )
+    return rows
+
+
+def growth_table(r: dict[str, Any]) -> list[str]:
+    rows = [
+        "| inverters | refresh (CPU) | refresh + render (CPU) | render | pyenphase update() "
+        "| cached scrape p50 | p99 | exposition |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for x in r["rows"]:
+        rows.append(
+            f"| {x['inverters']} | {x['exporter_refresh_ms']:.1f} ms | "
+            f"{x['exporter_refresh_render_ms']:.1f} ms | {x['render_ms']:.1f} ms | "
+            f"{x['reference_update_ms']:.1f} ms | {x['scrape_p50_ms']:.1f} ms | "
+            f"{x['scrape_p99_ms']:.1f} ms | {x['exposition_bytes'] / 1024:.0f} KiB |"
+        )
+    rows += ["", "![cost growth](plot/growth.png)"]
+    return rows
+
+
+def tables() -> str:
+    out: list[str] = []
+    sections = [
+        ("load", "1. Gateway load at equal freshness", load_table),
+        ("cpu", "2. CPU per refresh", cpu_table),
+        ("memory", "5. Memory", memory_table),
+        ("growth", "6. Cost growth", growth_table),
+    ]
+    for name, title, make in sections:
+        data = _load(name)
+        if data is not None:
+            out += [f"### {title}", "", *make(data), ""]
+        if name == "cpu":
+            for key, label in (
+                ("scrape", "tree"),
+                ("scrape_patched", "with bench/patched_serve.py"),
+            ):
+                data = _load(key)
+                if data is not None:
+                    out += [
+                        f"### 3. Scrape cost ({label})",
+                        "",
+                        *scrape_table(data, "large profile"),
+                        "",
+                    ]
+            for path in sorted(RESULTS.glob("fleet_*.json")):
+                data = json.loads(path.read_text())
+                label = "with bench/patched_serve.py" if data.get("patched") else "tree"
+                out += [
+                    f"### 4. Fleet, {data['gateways']} gateways ({label})",
+                    "",
+                    *fleet_table(data, path.stem),
+                    "",
+                ]
+    machine = _load("load") or {}
+    info = machine.get("machine", {})
+    out.append(
+        f"Machine: {info.get('cpus')} CPUs, Python {info.get('python')}, "
+        f"{info.get('platform')}; last run {info.get('date')}."
+    )
+    return "\n".join(out)
+
+
+def update_readme(path: Path = README) -> None:
+    text = path.read_text() if path.is_file() else f"{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    path.write_text(f"{head}{START}\n{tables()}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    update_readme()
