@@ -22,7 +22,7 @@ from envoy_exporter.envoy.exceptions import (
     EnvoyHTTPStatusError,
 )
 from envoy_exporter.simulator import faults as F
-from envoy_exporter.simulator.server import SimulatedEnvoy
+from envoy_exporter.simulator.server import DropConnection, SimulatedEnvoy
 
 from .conftest import SimulatorFactory
 
@@ -266,5 +266,5 @@ def test_simulate_help_lists_every_fault() -> None:
 def test_a_closed_delay_drops_at_once_instead_of_answering() -> None:
     fault = F.Delay(3600.0)
     fault.close()
-    with pytest.raises(F.DropConnection):
+    with pytest.raises(DropConnection):
         fault.act(None, lambda: pytest.fail("answered"))  # type: ignore[arg-type]

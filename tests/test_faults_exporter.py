@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 import envoy_exporter.envoy.http as client_http
 from envoy_exporter.cli.serve import build_server
 from envoy_exporter.collector.target import STALE_INTERVALS, Target, TargetConfig
+from envoy_exporter.envoy.ssl import create_no_verify_ssl_context
 from envoy_exporter.server.app import SCRAPE_TIMEOUT_HEADER, ExporterServer
 from envoy_exporter.simulator import faults as F
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -216,7 +217,7 @@ def _xfail(name: str, reason: str) -> Any:
     return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
-WHOLE_GATEWAY = {
+WHOLE_GATEWAY: dict[str, Callable[[], F.Fault]] = {
     "500": lambda: F.Status(500),
     "503": lambda: F.Status(503),
     "hang": lambda: F.Hang(),
@@ -300,7 +301,7 @@ def test_nightly_outage_of_five_minutes_on_the_injected_clock(rig: Callable[...,
 # -- one endpoint fails: enphase_up stays 1, its part says 0, its values expire -----------
 
 
-PART_FAULTS = {
+PART_FAULTS: dict[str, tuple[Callable[[], F.Fault], str, str]] = {
     "500-inverters": (lambda: F.Status(500, paths=[INVERTERS]), "inverters", "enphase_inverter_"),
     "503-readings": (lambda: F.Status(503, paths=[READINGS]), "meters", "enphase_ct_power"),
     "401-readings": (lambda: F.Unauthorized(), "meters", "enphase_ct_power"),
@@ -585,7 +586,7 @@ def test_ten_thousand_failed_refreshes_leak_nothing(
 ) -> None:
     # Every reconnect builds a no-verify TLS context that loads the CA store (~25 ms):
     # share one, so 10,000 refreshes take seconds. Sockets, threads and sessions are unchanged.
-    shared = functools.lru_cache(maxsize=1)(client_http.create_no_verify_ssl_context)
+    shared = functools.lru_cache(maxsize=1)(create_no_verify_ssl_context)
     monkeypatch.setattr(client_http, "create_no_verify_ssl_context", shared)
     sim = simulator("metered-3phase", sleep=False)
     clock = Clock()
