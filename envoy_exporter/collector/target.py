@@ -56,12 +56,16 @@ class _Part:
 class Target:
     """Owns one Envoy client. No network at construction; snapshot() never raises."""
 
-    def __init__(self, config: TargetConfig, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: TargetConfig, *, clock: Callable[[], float] | None = None) -> None:
         self.config = config
-        self._clock = clock
+        # Intervals and ages run on a monotonic clock (a wall clock may jump at boot or by
+        # NTP); exported timestamps on the wall clock. A test's clock drives both.
+        self._clock = clock or time.monotonic
+        self._wall = clock or time.time
+        self._wall_now = 0.0
         self.schedule = Schedule(config.cache_ttl, config.busy_budget)
-        self._store = ResponseStore(self.schedule, clock)
-        self._cache: TTLCache[str, Snapshot] = TTLCache(1, config.cache_ttl, timer=clock)
+        self._store = ResponseStore(self.schedule, self._clock)
+        self._cache: TTLCache[str, Snapshot] = TTLCache(1, config.cache_ttl, timer=self._clock)
         self._lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._envoy: Envoy | None = None
@@ -86,6 +90,7 @@ class Target:
         self._transport_errors = 0
         self._token_retry_at = 0.0
         self._closed = False
+        self._failing: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -115,6 +120,7 @@ class Target:
 
     def _refresh_guarded(self) -> Snapshot:
         now = self._clock()
+        self._wall_now = self._wall()
         if self._closed:
             return self._build(now, up=False, error="target closed")
         try:
@@ -126,7 +132,7 @@ class Target:
             return self._down(now, error)
         except Exception:
             self._generation += 1
-            return Snapshot(self.name, False, None, self._generation, now, error=error)
+            return Snapshot(self.name, False, None, self._generation, self._wall_now, error=error)
 
     def _refresh(self, now: float) -> Snapshot:
         with self._stats_lock:
@@ -142,15 +148,54 @@ class Target:
         if any(r.not_found for r in results):
             self._reprobe = True  # an endpoint vanished: the gateway may have changed
         self._apply(results, now)
-        with self._stats_lock:
-            answered, asked = self._answered, self._asked
-        up = answered > 0 or (asked == 0 and any(r.ok for r in results))
+        up = self._readable(envoy, results)
         if up:
-            self._last_success = now
+            self._last_success = self._wall_now
+            self._report_parts(results)
         else:
             self._check_info = True
             error = error or next((r.error for r in results if r.error), "nothing could be read")
         return self._build(now, up=up, error=error)
+
+    def _readable(self, envoy: Envoy, results: list[PartResult]) -> bool:
+        """Whether the gateway could be read at this refresh.
+
+        Parts served from the schedule's store prove nothing about the gateway now: when every
+        request of this refresh failed, /info (no authentication, cheap) decides between one
+        broken endpoint and a broken gateway. A lost connection or refused credentials make the
+        refresh unreadable.
+        """
+        with self._stats_lock:
+            answered, asked = self._answered, self._asked
+        if answered > 0:
+            return True
+        if not any(r.ok for r in results):
+            return False
+        if any(r.unreachable or r.auth_failed for r in results):
+            return False
+        if asked == 0:
+            return True
+        before = (str(envoy.firmware), envoy.serial_number)
+        try:
+            envoy.setup()
+        except EnvoyError:
+            return False
+        if (str(envoy.firmware), envoy.serial_number) != before:
+            self._check_info = True  # a new firmware: start over at the next refresh
+        with self._stats_lock:
+            return self._answered > 0
+
+    def _report_parts(self, results: list[PartResult]) -> None:
+        """One log line when a part starts failing on a readable gateway, one when it is back."""
+        for result in results:
+            if not result.ok and result.name not in self._failing:
+                self._failing.add(result.name)
+                _LOGGER.warning(
+                    "target %s: part %s could not be read: %s", self.name, result.name, result.error
+                )
+            elif result.ok and result.name in self._failing:
+                self._failing.discard(result.name)
+                _LOGGER.info("target %s: part %s read again", self.name, result.name)
 
     def _reauthenticate(
         self, envoy: Envoy, results: list[PartResult]
@@ -272,7 +317,8 @@ class Target:
     def _refresh_token(self, envoy: Envoy, now: float) -> None:
         expiry = _token_expiry(envoy)
         cfg = self.config
-        if expiry is None or expiry - now > TOKEN_REFRESH_MARGIN or now < self._token_retry_at:
+        remaining = None if expiry is None else expiry - self._wall_now
+        if remaining is None or remaining > TOKEN_REFRESH_MARGIN or now < self._token_retry_at:
             return
         if not (cfg.username and cfg.password):
             return  # nothing to renew it with: the expiry metric tells the user
@@ -297,7 +343,8 @@ class Target:
             self._asked += 1
             if record.status_code is None:
                 self._transport_errors += 1
-            if record.status_code is not None and 200 <= record.status_code < 300:
+            # A 2xx whose body was cut (reset, truncated, too large) read nothing.
+            if record.error is None and record.status_code and 200 <= record.status_code < 300:
                 self._answered += 1
         if record.status_code is not None:
             self.schedule.observe(record.endpoint, record.seconds)
@@ -315,7 +362,7 @@ class Target:
                 fetched = [t for t in result.used.values() if t > 0]
                 part.data = result.data
                 part.fetched_at = max(fetched) if fetched else now
-                part.last_success = now
+                part.last_success = self._wall_now
 
     def _build(self, now: float, *, up: bool, error: str | None) -> Snapshot:
         self._generation += 1
@@ -365,7 +412,7 @@ class Target:
             up=up,
             data=data,
             generation=self._generation,
-            refreshed_at=now,
+            refreshed_at=self._wall_now,
             info=self._info,
             supported_features=self._features,
             parts=frozen_map(statuses),
