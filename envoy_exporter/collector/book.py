@@ -1,0 +1,100 @@
+"""The parts of one gateway between refreshes: last good data, freshness, lifetime counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..envoy.models.envoy import EnvoyData
+from .parts import count_decreases, lifetime_counters, merge
+from .runner import PartResult
+from .schedule import Schedule
+from .snapshot import PartStatus
+
+#: a part whose freshest answer is older than this many of its intervals is dropped
+STALE_INTERVALS = 3.0
+
+
+@dataclass
+class _Part:
+    data: EnvoyData | None = None
+    fetched_at: float | None = None
+    last_success: float | None = None
+    error: str | None = None
+    ok: bool = False
+    seconds: float = 0.0
+    interval: float = 0.0
+
+
+class PartBook:
+    """Keeps each part's last good data so that one failing part costs only itself."""
+
+    def __init__(self, schedule: Schedule, default_interval: float) -> None:
+        self._schedule = schedule
+        self._default_interval = default_interval
+        self._parts: dict[str, _Part] = {}
+        self._order: list[str] = []
+        self._endpoints: dict[str, tuple[str, ...]] = {}
+        self._counters: dict[str, float] = {}
+        self.decreases = 0
+
+    def set_updaters(self, endpoints: dict[str, tuple[str, ...]]) -> None:
+        """The updaters of a new probe, in run order; parts of vanished updaters go."""
+        self._order = list(endpoints)
+        self._endpoints = dict(endpoints)
+        self._parts = {n: p for n, p in self._parts.items() if n in self._endpoints}
+
+    def fail_all(self, error: str) -> None:
+        for part in self._parts.values():
+            part.ok, part.error = False, error
+
+    def apply(self, results: list[PartResult], now: float, wall: float) -> None:
+        """Record one refresh's results; `now` is monotonic, `wall` the exported time."""
+        for result in results:
+            part = self._parts.setdefault(result.name, _Part())
+            part.ok, part.error, part.seconds = result.ok, result.error, result.seconds
+            endpoints = result.used or dict.fromkeys(self._endpoints.get(result.name, ()), 0.0)
+            intervals = [self._schedule.interval(e) for e in endpoints]
+            part.interval = min(intervals) if intervals else self._default_interval
+            if result.ok:
+                fetched = [t for t in result.used.values() if t > 0]
+                part.data = result.data
+                part.fetched_at = max(fetched) if fetched else now
+                part.last_success = wall
+
+    def statuses(self, now: float) -> dict[str, PartStatus]:
+        statuses: dict[str, PartStatus] = {}
+        for name in [*self._order, *(n for n in self._parts if n not in self._order)]:
+            part = self._parts.get(name)
+            if part is None:
+                continue
+            age = None if part.fetched_at is None else max(now - part.fetched_at, 0.0)
+            statuses[name] = PartStatus(
+                ok=part.ok,
+                error=part.error,
+                age_seconds=age,
+                interval_seconds=part.interval,
+                last_success=part.last_success,
+                duration_seconds=part.seconds,
+                stale=age is not None and age > STALE_INTERVALS * part.interval,
+            )
+        return statuses
+
+    def data(self, statuses: dict[str, PartStatus]) -> EnvoyData:
+        """The fresh parts merged, in updater order."""
+        order = {name: i for i, name in enumerate(self._order)}
+        names = sorted(
+            (n for n in self._parts if n in statuses), key=lambda n: order.get(n, len(order))
+        )
+        fresh: list[EnvoyData] = []
+        for name in names:
+            part = self._parts[name]
+            if part.data is not None and not statuses[name].stale:
+                fresh.append(part.data)
+        return merge(fresh)
+
+    def count_decreases(self, data: EnvoyData) -> int:
+        """Note the lifetime counters of `data`; the total of those seen going backwards."""
+        after = lifetime_counters(data)
+        self.decreases += count_decreases(self._counters, after)
+        self._counters.update(after)
+        return self.decreases
