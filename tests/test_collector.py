@@ -409,3 +409,27 @@ def test_budget_smaller_than_the_fast_endpoints_alone() -> None:
     intervals = schedule.intervals()
     assert intervals["/production.json?details=1"] == 3600.0
     assert intervals[READINGS] == 3600.0
+
+
+def test_only_due_endpoint_failing_keeps_the_gateway_up(simulator: Any) -> None:
+    # At 15 s only the CT readings are due; their 503 must not hide the other, fresh parts.
+    fault = PathFault(READINGS, status=503)
+    sim = simulator("metered-3phase", sleep=False, fault=fault)
+    clock = FakeClock()
+    target = Target(config(sim), clock=clock)
+    assert target.snapshot().up
+    fault.enabled = True
+    clock.advance(16)
+    snap = target.snapshot()
+    assert snap.up
+    assert not snap.parts["meters"].ok
+    assert snap.parts["inverters"].ok
+    assert snap.data is not None and snap.data.inverters
+    port = sim.port
+    sim.stop()  # and when the whole gateway is gone, nothing is served as fresh
+    clock.advance(16)
+    down = target.snapshot()
+    assert not down.up and down.data is None
+    sim.listen_port = port
+    sim.start()
+    target.close()
