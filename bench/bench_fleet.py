@@ -40,7 +40,11 @@ def run(
     profile: str = "battery",
     patched: bool = False,
     workers: int = 8,
+    ramp: float | None = None,
 ) -> dict[str, Any]:
+    """Round 0 connects every target, spread over `ramp` seconds (default: one period);
+    the later rounds are the steady state, each target probed once per `period`."""
+    ramp = period if ramp is None else ramp
     result: dict[str, Any] = {
         "gateways": count,
         "period": period,
@@ -49,6 +53,7 @@ def run(
         "scrape_timeout": SCRAPE_TIMEOUT,
         "patched": patched,
         "workers": workers,
+        "ramp": ramp,
     }
     with SimProcess("--profile", profile, "--count", str(count)) as sims:
         config = config_yaml(sims.gateways)
@@ -82,13 +87,20 @@ def run(
                     probes.append((round_, time.perf_counter() - started, status))
 
             start = time.monotonic()
+
+            def length(round_: int) -> float:
+                return ramp if round_ == 0 else period
+
+            def round_start(round_: int) -> float:
+                return start + (ramp + (round_ - 1) * period if round_ > 0 else 0.0)
+
             cpu0 = cpu_seconds(exporter.pid)
             round_cpu = [cpu0]
             sim_cpu0 = cpu_seconds(sims.proc.pid)
-            with ThreadPoolExecutor(max_workers=64) as pool:
+            with ThreadPoolExecutor(max_workers=128) as pool:
                 for round_ in range(rounds):
                     for i in range(count):
-                        due = start + round_ * period + i * period / count
+                        due = round_start(round_) + i * length(round_) / count
                         while (wait := due - time.monotonic()) > 0:
                             time.sleep(min(wait, 1.0))
                             if int(time.monotonic() - start) % 5 == 0:
@@ -104,7 +116,7 @@ def run(
                                 )
                         pool.submit(probe, i, round_)
                     round_cpu.append(cpu_seconds(exporter.pid))
-                    while time.monotonic() < start + (round_ + 1) * period:
+                    while time.monotonic() < round_start(round_ + 1):
                         time.sleep(0.2)
                     round_cpu[-1] = cpu_seconds(exporter.pid)
             result["rounds_detail"] = []
@@ -124,7 +136,7 @@ def run(
                         "p50_ms": percentile(mine, 50) * 1e3,
                         "p99_ms": percentile(mine, 99) * 1e3,
                         "max_ms": max(mine) * 1e3 if mine else float("nan"),
-                        "cpu_share": (round_cpu[r + 1] - round_cpu[r]) / period,
+                        "cpu_share": (round_cpu[r + 1] - round_cpu[r]) / length(r),
                     }
                 )
             result["simulator_cpu_share"] = (cpu_seconds(sims.proc.pid) - sim_cpu0) / (
@@ -144,14 +156,24 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--period", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", default="battery")
     parser.add_argument("--patched", action="store_true", help="bench.patched_serve's fixes")
     parser.add_argument("--workers", type=int, default=8, help="--web.max-threads")
+    parser.add_argument("--ramp", type=float, help="seconds over which round 0 connects")
     args = parser.parse_args()
-    result = run(args.count, args.period, args.rounds, patched=args.patched, workers=args.workers)
+    result = run(
+        args.count,
+        args.period,
+        args.rounds,
+        profile=args.profile,
+        patched=args.patched,
+        workers=args.workers,
+        ramp=args.ramp,
+    )
     suffix = ("_patched" if args.patched else "") + (
         f"_w{args.workers}" if args.workers != 8 else ""
     )
-    save(f"fleet_{args.count}{suffix}", result)
+    save(f"fleet_{args.count}_{args.profile}{suffix}", result)
     for r in result["rounds_detail"]:
         print(
             f"round {r['round']}: {r['probes']} probes, {r['failed']} failed, "

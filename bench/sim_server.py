@@ -1,15 +1,15 @@
 """Simulated gateways in a process of their own, so their CPU is not charged to the client.
 
 Prints one JSON line per gateway (host, credentials), then "ready"; serves until stdin closes.
-Many gateways (--count) share the process: each gets its own port, and only the gateway
-server is started (no fake Enlighten), polling for shutdown once a second to keep a fleet of
-idle servers cheap.
+Many gateways (--count) share the process: each gets its own port, only the gateway server
+is started (no fake Enlighten), and one thread accepts the connections of all of them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import selectors
 import subprocess
 import sys
 import threading
@@ -25,11 +25,23 @@ from envoy_exporter.simulator.server import SimulatedEnvoy, _GatewayHandler
 from .common import echo_connection_close
 
 
-def _serve(sim: SimulatedEnvoy, poll: float) -> ThreadedServer:
+def _server(sim: SimulatedEnvoy) -> ThreadedServer:
     tls = None if sim.legacy else server_context(sim.listen_host)
-    server = ThreadedServer((sim.listen_host, 0), _GatewayHandler, tls, sim)
-    threading.Thread(target=server.serve_forever, args=(poll,), daemon=True).start()
-    return server
+    return ThreadedServer((sim.listen_host, 0), _GatewayHandler, tls, sim)
+
+
+def _accept_loop(servers: list[ThreadedServer]) -> None:
+    """One thread accepts for every gateway (each connection then gets its own thread).
+
+    One serve_forever thread per gateway would wake a thousand threads a second, and
+    their fight for the GIL, not the answers, would then eat the simulator's CPU.
+    """
+    with selectors.DefaultSelector() as selector:
+        for server in servers:
+            selector.register(server.socket, selectors.EVENT_READ, server)
+        while True:
+            for key, _ in selector.select():
+                key.data._handle_request_noblock()
 
 
 def main() -> None:
@@ -38,10 +50,9 @@ def main() -> None:
     parser.add_argument("--captures", type=Path)
     parser.add_argument("--inverters", type=int)
     parser.add_argument("--count", type=int, default=1)
-    parser.add_argument("--poll", type=float, default=1.0)
     args = parser.parse_args()
     echo_connection_close()
-    servers = []
+    servers: list[ThreadedServer] = []
     for i in range(args.count):
         if args.captures is not None:
             source: Any = CaptureSource(args.captures)
@@ -51,7 +62,7 @@ def main() -> None:
                 options["inverters"] = args.inverters
             source = load_profile(args.profile, **options)
         sim = SimulatedEnvoy(source)
-        server = _serve(sim, args.poll)
+        server = _server(sim)
         servers.append(server)
         host = f"{sim.listen_host}:{server.server_address[1]}"
         if sim.legacy:
@@ -60,6 +71,7 @@ def main() -> None:
             creds = {"username": None, "password": None, "token": sim.token}
         line = {"host": host, "firmware": sim.firmware, **creds}
         print(json.dumps(line), flush=True)
+    threading.Thread(target=_accept_loop, args=(servers,), daemon=True).start()
     print("ready", flush=True)
     sys.stdin.read()
 
