@@ -46,14 +46,35 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples[(name, tuple(sorted(labels.items())))]
 
 
+def ct_power(data: EnvoyData) -> dict[str, float]:
+    """Power now from the CTs, which the exporter prefers to the slower production.json:
+    a production CT gives production; a net-consumption CT gives net, and consumption is
+    net + production; a total-consumption CT gives consumption, and net is total - production."""
+    power: dict[str, float] = {}
+    prod, cons = data.ctmeter_production, data.ctmeter_consumption
+    if prod is not None:
+        power["production"] = prod.active_power
+    if cons is not None and prod is not None:
+        if str(cons.measurement_type) == "net-consumption":
+            power["net_consumption"] = cons.active_power
+            power["consumption"] = cons.active_power + prod.active_power
+        elif str(cons.measurement_type) == "total-consumption":
+            power["consumption"] = cons.active_power
+            power["net_consumption"] = cons.active_power - prod.active_power
+    elif cons is not None and str(cons.measurement_type) == "net-consumption":
+        power["net_consumption"] = cons.active_power
+    return power
+
+
 def expected(data: EnvoyData) -> list[tuple[str, dict[str, str], float]]:
     """What the fixed names must say, computed here from the client's EnvoyData."""
     out: list[tuple[str, dict[str, str], float]] = []
+    power = ct_power(data)
     for flow, obj in (("production", data.system_production),
                       ("consumption", data.system_consumption)):  # fmt: skip
         if obj is not None:
             out += [
-                (f"enphase_{flow}_power_watts", {}, obj.watts_now),
+                (f"enphase_{flow}_power_watts", {}, power.get(flow, obj.watts_now)),
                 (f"enphase_{flow}_energy_joules_total", {}, obj.watt_hours_lifetime * 3600),
                 (f"enphase_{flow}_energy_today_joules", {}, obj.watt_hours_today * 3600),
                 (
@@ -63,12 +84,13 @@ def expected(data: EnvoyData) -> list[tuple[str, dict[str, str], float]]:
                 ),
             ]
     if data.system_net_consumption is not None:
-        out.append(
-            ("enphase_net_consumption_power_watts", {}, data.system_net_consumption.watts_now)
-        )
+        net = power.get("net_consumption", data.system_net_consumption.watts_now)
+        out.append(("enphase_net_consumption_power_watts", {}, net))
+    ct_phases = data.ctmeter_production_phases or {}
     for phase, obj in (data.system_production_phases or {}).items():
         if obj is not None:
-            out.append(("enphase_production_phase_power_watts", {"phase": phase}, obj.watts_now))
+            now = ct_phases[phase].active_power if phase in ct_phases else obj.watts_now
+            out.append(("enphase_production_phase_power_watts", {"phase": phase}, now))
     for default, meter in (("production", data.ctmeter_production),
                            ("consumption", data.ctmeter_consumption),
                            ("storage", data.ctmeter_storage)):  # fmt: skip

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from .power import phase_power, site_power
 from .spec import WH_TO_JOULES, MetricSpec, field_metric, keyed, one
 
-_SOURCE = "/ivp/meters/readings, /production.json, /api/v1/production or /production"
+_SOURCE = "/production.json, /api/v1/production or /production"
+_POWER_SOURCE = "/ivp/meters/readings activePower when CTs are installed, else " + _SOURCE
 
 
 def _flow(
@@ -12,9 +14,9 @@ def _flow(
 ) -> list[MetricSpec]:
     """The four values of one energy flow, for the site and per phase."""
     specs: list[MetricSpec] = []
-    for scope, select, labels, infix in (
-        ("site", one(attr), (), ""),
-        ("phase", keyed(f"{attr}_phases"), ("phase",), "phase_"),
+    for scope, select, power, labels, infix in (
+        ("site", one(attr), site_power(prefix), (), ""),
+        ("phase", keyed(f"{attr}_phases"), phase_power(prefix), ("phase",), "phase_"),
     ):
         where = "" if scope == "site" else " on one phase (L1, L2, L3)"
         lifetime_name = (
@@ -28,8 +30,8 @@ def _flow(
                 f"Current {what} power{where}",
                 model=model,
                 field="watts_now",
-                select=select,
-                source=_SOURCE,
+                select=power,
+                source=_POWER_SOURCE,
                 labels=labels,
                 unit="watts",
                 subsystem="system",
