@@ -62,7 +62,7 @@ URL_AUTH_CHECK_JWT = "/auth/check_jwt"
 
 # Enlighten cloud, overridable so that tests can point them at a local fake.
 ENLIGHTEN_LOGIN_URL = "https://enlighten.enphaseenergy.com/login/login.json?"
-ENLIGHTEN_TOKEN_URL = "https://entrez.enphaseenergy.com/tokens"
+ENLIGHTEN_TOKEN_URL = "https://entrez.enphaseenergy.com/tokens"  # noqa: S105 (a URL)
 
 # Retry policy of the spec: up to 4 tries, or 50 s elapsed at the next try.
 MAX_REQUEST_ATTEMPTS = 4

@@ -59,7 +59,8 @@ class EnvoyUpdater(ABC):
         try:
             return build(*args)
         except SHAPE_ERRORS as err:
-            raise EnvoyDataError(end_point, f"unexpected shape ({type(err).__name__}: {err})") from err
+            reason = f"unexpected shape ({type(err).__name__}: {err})"
+            raise EnvoyDataError(end_point, reason) from err
 
     @abstractmethod
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
