@@ -69,7 +69,7 @@ def refreshes(url: str) -> float:
     text = requests.get(f"{url}/metrics", timeout=30).text
     total = 0.0
     for line in text.splitlines():
-        if line.startswith("envoy_exporter_gateway_requests_total{") and "meters/readings" in line:
+        if line.startswith("enphase_exporter_requests_total{") and "meters/readings" in line:
             total += float(line.rsplit(" ", 1)[1])
     return total
 

@@ -61,7 +61,7 @@ def cpu_table(r: dict[str, Any]) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, x in r.items():
-        if not isinstance(x, dict):
+        if not isinstance(x, dict) or "ratio_refresh_render" not in x:
             continue
         ratio = x["ratio_refresh_render"]
         rows.append(
@@ -103,22 +103,30 @@ def scrape_table(r: dict[str, Any], title: str) -> list[str]:
 def fleet_table(r: dict[str, Any], title: str) -> list[str]:
     rows = [
         f"{title}: {r['gateways']} gateways ({r['profile']} profile), each probed every "
-        f"{r['period']:g} s, scrape timeout {r['scrape_timeout']:g} s.",
+        f"{r['period']:g} s (round 0: first connection, spread over {r.get('ramp', r['period']):g}"
+        f" s), scrape timeout {r['scrape_timeout']:g} s, --web.max-threads "
+        f"{r.get('workers', 8)}.",
         "",
-        "| round | probes | failed | p50 | p99 | max | exporter CPU (cores) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| round | probes | failed | over timeout | p50 | p99 | max | exporter CPU (cores) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for x in r["rounds_detail"]:
+        over = x.get("over_timeout", 0 if x["max_ms"] <= 10000 else "?")
         rows.append(
             f"| {x['round']}{' (connect)' if x['round'] == 0 else ''} | {x['probes']} | "
-            f"{x['failed']} | {x['p50_ms']:.0f} ms | {x['p99_ms']:.0f} ms | {x['max_ms']:.0f} ms "
-            f"| {x['cpu_share']:.2f} |"
+            f"{x['failed']} | {over} | {x['p50_ms']:.0f} ms | {x['p99_ms']:.0f} ms | "
+            f"{x['max_ms']:.0f} ms | {x['cpu_share']:.2f} |"
         )
     rows += [
         "",
         f"RSS max {r['max_rss_mb']:.0f} MB (idle {r['idle_rss_mb']:.0f} MB) "
         f"{_ok(r['max_rss_mb'] < 400)} (goal < 400 MB); threads max {r['max_threads']}, "
-        f"sockets max {r['max_sockets']}, fds max {r['max_fds']}.",
+        f"sockets max {r['max_sockets']}, fds max {r['max_fds']}"
+        + (
+            f"; simulator process CPU {r['simulator_cpu_share']:.2f} core."
+            if "simulator_cpu_share" in r
+            else "."
+        ),
     ]
     return rows
 
