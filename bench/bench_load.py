@@ -19,7 +19,7 @@ from .common import (
     POLL_SECONDS,
     FakeClock,
     RefPoller,
-    echo_connection_close,
+    connection_close_echoed,
     save,
     target_config,
 )
@@ -100,7 +100,6 @@ def run(
     """Counts one hour after `warmup_hours` (connection and first probe excluded, the
     hourly /info check included): the steady state a months-long exporter lives in.
     The first hour, connection included, is given as well."""
-    echo_connection_close()
     polls = max(1, round(hours * 3600 / POLL_SECONDS))
     warmup = round(warmup_hours * 3600 / POLL_SECONDS)
     out: dict[str, Any] = {
@@ -110,23 +109,27 @@ def run(
         "profiles": {},
     }
     for profile in profiles:
-        runs = {
-            "exporter": run_exporter(profile, polls, warmup),
-            "exporter_first_hour": run_exporter(profile, polls),
-            "exporter_loopback_schedule": run_exporter(
-                profile, polls, warmup, modelled_schedule=False
-            ),
-            "reference": run_reference(profile, polls, warmup),
-            "reference_first_hour": run_reference(profile, polls),
-        }
-        with proposed_fixes():
-            runs["exporter_proposed"] = run_exporter(profile, polls, warmup)
-        ref = runs["reference"]
-        for run_ in runs.values():
-            run_["busy_ratio"] = run_["busy_seconds_per_hour"] / ref["busy_seconds_per_hour"]
-            run_["requests_ratio"] = run_["requests_per_hour"] / ref["requests_per_hour"]
-        out["profiles"][profile] = runs
+        with connection_close_echoed():
+            out["profiles"][profile] = _compare(profile, polls, warmup)
     return out
+
+
+def _compare(profile: str, polls: int, warmup: int) -> dict[str, Any]:
+    """Every variant of one site; ratios against the reference's steady hour."""
+    runs = {
+        "exporter": run_exporter(profile, polls, warmup),
+        "exporter_first_hour": run_exporter(profile, polls),
+        "exporter_loopback_schedule": run_exporter(profile, polls, warmup, modelled_schedule=False),
+        "reference": run_reference(profile, polls, warmup),
+        "reference_first_hour": run_reference(profile, polls),
+    }
+    with proposed_fixes():
+        runs["exporter_proposed"] = run_exporter(profile, polls, warmup)
+    ref = runs["reference"]
+    for run_ in runs.values():
+        run_["busy_ratio"] = run_["busy_seconds_per_hour"] / ref["busy_seconds_per_hour"]
+        run_["requests_ratio"] = run_["requests_per_hour"] / ref["requests_per_hour"]
+    return runs
 
 
 def main() -> None:

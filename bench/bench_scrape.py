@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 import requests
@@ -31,19 +32,21 @@ def hammer(url: str, scrapers: int, seconds: float, encoding: str = "gzip") -> d
         mine: list[float] = []
         while time.monotonic() < stop:
             started = time.perf_counter()
+            status = None
             try:
                 response = session.get(url, headers=headers, timeout=15)
-                ok = response.status_code == 200
+                status = response.status_code
+                ok = status == 200
                 _ = response.content
             except requests.RequestException as err:
-                ok = False
+                ok, status = False, None
                 with lock:
                     errors.append(type(err).__name__)
             if ok:
                 mine.append(time.perf_counter() - started)
-            elif not errors or errors[-1] != "status":
+            elif status is not None:
                 with lock:
-                    errors.append("status")
+                    errors.append(f"HTTP {status}")
         session.close()
         with lock:
             latencies.extend(mine)
@@ -58,6 +61,7 @@ def hammer(url: str, scrapers: int, seconds: float, encoding: str = "gzip") -> d
         "seconds": seconds,
         "requests": len(latencies),
         "errors": len(errors),
+        "error_kinds": dict(Counter(errors)),
         "p50_ms": percentile(latencies, 50) * 1e3,
         "p99_ms": percentile(latencies, 99) * 1e3,
         "per_second": len(latencies) / seconds,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +133,7 @@ def save(name: str, result: dict[str, Any]) -> Path:
     return path
 
 
-def echo_connection_close() -> None:
+def echo_connection_close() -> Callable[[], None]:
     """Bench-side workaround: make the simulator say "Connection: close" when it closes.
 
     The simulator closes the connection after a request carrying "Connection: close" (the
@@ -140,20 +142,36 @@ def echo_connection_close() -> None:
     FIN ("Remote end closed connection without response"). Probe requests do not retry, so
     a lost one repeats the whole probe and inflates the request count at random. Reported
     to the simulator's owner (envoy_exporter/simulator/server.py, _GatewayHandler._send).
+    Returns the function that undoes the patch.
     """
     from dataclasses import replace
 
     from envoy_exporter.simulator import server
 
     handler: Any = server._GatewayHandler
-    if getattr(handler, "_bench_echo_close", False):
-        return
-    original = handler._send
+    original = handler.__dict__["_send"]
+    if getattr(original, "_bench_echo_close", False):
+        return lambda: None
 
     def _send(self: Any, answer: Any, *args: Any, **kwargs: Any) -> None:
         if self.close_connection and "Connection" not in answer.headers:
             answer = replace(answer, headers={**answer.headers, "Connection": "close"})
         original(self, answer, *args, **kwargs)
 
+    _send._bench_echo_close = True  # type: ignore[attr-defined]
     handler._send = _send
-    handler._bench_echo_close = True
+
+    def undo() -> None:
+        handler._send = original
+
+    return undo
+
+
+@contextlib.contextmanager
+def connection_close_echoed() -> Iterator[None]:
+    """echo_connection_close() for the duration of a `with` block."""
+    undo = echo_connection_close()
+    try:
+        yield
+    finally:
+        undo()

@@ -86,8 +86,10 @@ def scrape_table(r: dict[str, Any], title: str) -> list[str]:
         ("heavy", f"/metrics, {r['heavy']['scrapers']} scrapers for {r['heavy']['seconds']:g} s"),
     ):
         x = r[key]
+        kinds = ", ".join(f"{k} {v}" for k, v in x.get("error_kinds", {}).items())
         rows.append(
-            f"| {label} | {x['scrapers']} | {x['requests']} | {x['errors']} | "
+            f"| {label} | {x['scrapers']} | {x['requests']} | {x['errors']}"
+            f"{f' ({kinds})' if kinds else ''} | "
             f"{x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms | {x['per_second']:.0f} |"
         )
     rows += [

@@ -56,3 +56,11 @@ def test_fleet_probes_every_target() -> None:
     result = bench_fleet.run(count=2, period=1.0, rounds=1)
     assert result["rounds_detail"][0]["probes"] == 2
     assert result["rounds_detail"][0]["failed"] == 0
+
+
+def test_the_simulator_workaround_is_undone_after_a_load_run() -> None:
+    from envoy_exporter.simulator import server
+
+    before = server._GatewayHandler.__dict__["_send"]
+    bench_load.run(hours=15 / 3600, profiles=("legacy",), warmup_hours=0)
+    assert server._GatewayHandler.__dict__["_send"] is before
