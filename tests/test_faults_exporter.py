@@ -608,6 +608,7 @@ def test_ten_thousand_failed_refreshes_leak_nothing(
     gc.collect()
     after = (_rss_kib(), threading.active_count(), _open_fds())
     target.close()
+    print(f"10,000 failed refreshes: RSS/threads/fds {before} -> {after}")  # for the docs (-s)
     assert after[1] <= before[1], f"threads {before[1]} -> {after[1]}"
     assert after[2] <= before[2] + 2, f"open fds {before[2]} -> {after[2]}"
     assert after[0] - before[0] < 20 * 1024, f"RSS {before[0]} -> {after[0]} KiB"
