@@ -32,9 +32,9 @@ PROFILES = ("battery", "legacy")
 def _tally(sim: SimulatedEnvoy, hours: float) -> dict[str, Any]:
     log = sim.request_log
     per_endpoint: Counter[str] = Counter(r.path for r in log)
-    busy: Counter[str] = Counter()
+    busy: dict[str, float] = {}
     for r in log:
-        busy[r.path] += r.modelled_seconds
+        busy[r.path] = busy.get(r.path, 0.0) + r.modelled_seconds
     return {
         "requests_per_hour": len(log) / hours,
         "busy_seconds_per_hour": sum(busy.values()) / hours,
@@ -57,7 +57,11 @@ def run_exporter(
         target = Target(target_config(sim, cache_ttl=POLL_SECONDS), clock=clock)
         if modelled_schedule:
             observe = target.schedule.observe
-            target.schedule.observe = lambda endpoint, _seconds: observe(endpoint, model(endpoint))  # type: ignore[method-assign]
+
+            def modelled(endpoint: str, seconds: float) -> None:
+                observe(endpoint, model(endpoint))
+
+            target.schedule.observe = modelled  # type: ignore[method-assign]
         worst_age, ups = 0.0, 0
         try:
             for i in range(warmup + polls):

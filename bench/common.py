@@ -45,7 +45,15 @@ def credentials(sim: Any) -> dict[str, str | None]:
 def target_config(sim: Any, name: str = "bench", **options: Any) -> Any:
     from envoy_exporter.collector.target import TargetConfig
 
-    return TargetConfig(name=name, host=host_of(sim), **credentials(sim), **options)
+    creds = credentials(sim)
+    return TargetConfig(
+        name=name,
+        host=host_of(sim),
+        token=creds["token"],
+        username=creds["username"],
+        password=creds["password"],
+        **options,
+    )
 
 
 def host_of(sim: Any) -> str:

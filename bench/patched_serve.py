@@ -45,7 +45,7 @@ def apply() -> None:
     http.create_no_verify_ssl_context = lambda: envoy_ssl.NO_VERIFY_SSL_CONTEXT  # type: ignore[attr-defined]
 
     httpd.PoolHTTPServer.request_queue_size = 128
-    app.gzip = types.SimpleNamespace(compress=_compress)  # type: ignore[attr-defined]
+    app.gzip = types.SimpleNamespace(compress=_compress)  # type: ignore[assignment,attr-defined]
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ def proposed_fixes() -> Iterator[None]:
 
     def base_interval(self: Any, endpoint: str) -> float:
         if endpoint == schedule.PRODUCTION_JSON and self.ct_power:
-            return max(PRODUCTION_JSON_CT_INTERVAL, self.cache_ttl)
-        return base(self, endpoint)  # type: ignore[no-any-return]
+            return max(PRODUCTION_JSON_CT_INTERVAL, float(self.cache_ttl))
+        return float(base(self, endpoint))
 
     def recheck_info(self: Any, envoy: Any, now: float) -> Any:
         before = (str(envoy.firmware), envoy.serial_number)
