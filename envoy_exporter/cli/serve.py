@@ -224,7 +224,7 @@ def serve(**params: Any) -> None:
         run_until_signal(server)
         return
     pushing = start_otlp(targets, otlp)
-    server.app._own_registry.register(pushing.collector)  # export failures on /metrics
+    server.app.register_own(pushing.collector)  # export failures on /metrics
     run_until_signal(server, before_stop=pushing.stop)
 
 

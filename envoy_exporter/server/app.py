@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
 
 from .. import __version__
 from .httpd import PoolHTTPServer
@@ -113,6 +114,10 @@ class ExporterApp:
         self._own_registry = CollectorRegistry()
         ProcessCollector(registry=self._own_registry)
         PlatformCollector(registry=self._own_registry)
+
+    def register_own(self, collector: Collector) -> None:
+        """Add a collector of the exporter's own metrics, served on /metrics."""
+        self._own_registry.register(collector)
 
     def close(self) -> None:
         for refresher in self.refreshers.values():
