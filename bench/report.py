@@ -164,11 +164,30 @@ def growth_table(r: dict[str, Any]) -> list[str]:
     return rows
 
 
+def render_table(r: dict[str, Any]) -> list[str]:
+    rows = [
+        f"Render of one new snapshot, large profile, CPU mean over {r['iterations']} calls: "
+        "`outputs/prometheus.py render_snapshot` against the prototype writer "
+        "`bench/fast_render.py` (same series and values, checked by parsing both back).",
+        "",
+        "| inverters | series | same series | render_snapshot | prototype | saving |",
+        "| ---: | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for x in r["rows"]:
+        rows.append(
+            f"| {x['inverters']} | {x['series']} | {'yes' if x['same_series'] else 'NO'} | "
+            f"{x['render_snapshot_ms']:.2f} ms | {x['prototype_ms']:.2f} ms | "
+            f"x{x['render_snapshot_ms'] / x['prototype_ms']:.1f} |"
+        )
+    return rows
+
+
 def tables() -> str:
     out: list[str] = []
     sections = [
         ("load", "1. Gateway load at equal freshness", load_table),
         ("cpu", "2. CPU per refresh", cpu_table),
+        ("render", "2b. Render: the output against a direct text writer", render_table),
         ("memory", "5. Memory", memory_table),
         ("growth", "6. Cost growth", growth_table),
     ]
@@ -176,7 +195,7 @@ def tables() -> str:
         data = _load(name)
         if data is not None:
             out += [f"### {title}", "", *make(data), ""]
-        if name == "cpu":
+        if name == "render":
             for key, label in (
                 ("scrape", "tree"),
                 ("scrape_patched", "with bench/patched_serve.py"),

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import argparse
 
-from . import bench_cpu, bench_fleet, bench_growth, bench_load, bench_memory, bench_scrape
+from . import (
+    bench_cpu,
+    bench_fleet,
+    bench_growth,
+    bench_load,
+    bench_memory,
+    bench_render,
+    bench_scrape,
+)
 from .common import save
 from .report import update_readme
 
@@ -30,6 +38,8 @@ def main() -> None:
         save("load", bench_load.run(args.hours))
     if "cpu" not in skip:
         save("cpu", bench_cpu.run(args.iterations))
+    if "render" not in skip:
+        save("render", bench_render.run())
     if "scrape" not in skip:
         for patched in (False, True):
             result = bench_scrape.run(

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("pyenphase")
 
-from bench import bench_cpu, bench_fleet, bench_growth, bench_load, bench_scrape
+from bench import bench_cpu, bench_fleet, bench_growth, bench_load, bench_render, bench_scrape
 from bench.latency import CAPTURES, LatencyModel, capture_name
 
 
@@ -64,3 +64,8 @@ def test_the_simulator_workaround_is_undone_after_a_load_run() -> None:
     before = server._GatewayHandler.__dict__["_send"]
     bench_load.run(hours=15 / 3600, profiles=("legacy",), warmup_hours=0)
     assert server._GatewayHandler.__dict__["_send"] is before
+
+
+def test_prototype_render_matches_the_output() -> None:
+    result = bench_render.run(sizes=(2,), iterations=1)
+    assert result["rows"][0]["same_series"], result["rows"][0]["differences"]
