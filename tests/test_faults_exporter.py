@@ -200,23 +200,6 @@ def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
 # -- the gateway as a whole fails: enphase_up 0, no gateway value at all ------------------
 
 
-#: bugs these tests found (see the report of issue 8); the tests pass once they are fixed
-BUG_CUT_BODY_COUNTS_AS_ANSWERED = (
-    "collector/target.py Target._on_request counts a 2xx RequestRecord as answered even when "
-    "record.error is set (body cut mid-way, reset, over the size limit): enphase_up stays 1 "
-    "while nothing was read"
-)
-BUG_5XX_DROPS_FRESH_PARTS = (
-    "collector/target.py Target._refresh: up needs a 2xx answer in this refresh; when the only "
-    "endpoint due (the CT readings) answers 5xx, up=0 and data=None drop the other parts' "
-    "still-fresh values"
-)
-
-
-def _xfail(name: str, reason: str) -> Any:
-    return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
-
-
 WHOLE_GATEWAY: dict[str, Callable[[], F.Fault]] = {
     "500": lambda: F.Status(500),
     "503": lambda: F.Status(503),
@@ -228,13 +211,7 @@ WHOLE_GATEWAY: dict[str, Callable[[], F.Fault]] = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        _xfail(n, BUG_CUT_BODY_COUNTS_AS_ANSWERED) if n in ("reset", "truncate") else n
-        for n in WHOLE_GATEWAY
-    ],
-)
+@pytest.mark.parametrize("name", list(WHOLE_GATEWAY))
 def test_whole_gateway_fault(
     rig: Callable[..., Rig], default_logging: pytest.LogCaptureFixture, name: str
 ) -> None:
@@ -311,10 +288,7 @@ PART_FAULTS: dict[str, tuple[Callable[[], F.Fault], str, str]] = {
 }
 
 
-@pytest.mark.parametrize(
-    "name",
-    [_xfail(n, BUG_5XX_DROPS_FRESH_PARTS) if n == "503-readings" else n for n in PART_FAULTS],
-)
+@pytest.mark.parametrize("name", list(PART_FAULTS))
 def test_one_endpoint_fault(rig: Callable[..., Rig], name: str) -> None:
     make, part, prefix = PART_FAULTS[name]
     fault = make()
@@ -349,7 +323,6 @@ def test_one_endpoint_fault(rig: Callable[..., Rig], name: str) -> None:
     [lambda: F.Truncated(paths=[READINGS]), lambda: F.Reset(paths=[READINGS])],
     ids=["truncated", "reset"],
 )
-@pytest.mark.xfail(strict=True, reason=BUG_CUT_BODY_COUNTS_AS_ANSWERED)
 def test_body_cut_on_one_endpoint(rig: Callable[..., Rig], make: Callable[[], F.Fault]) -> None:
     fault = make()
     r = rig(fault)
@@ -369,11 +342,6 @@ def test_body_cut_on_one_endpoint(rig: Callable[..., Rig], make: Callable[[], F.
     assert back.gateway_series() == good.gateway_series()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a part failing alone is logged at debug level only (collector/runner.py _run_one): "
-    "the log at the default level never says what went wrong",
-)
 def test_a_failing_part_is_logged_once(
     rig: Callable[..., Rig], default_logging: pytest.LogCaptureFixture
 ) -> None:
@@ -389,6 +357,10 @@ def test_a_failing_part_is_logged_once(
         )
     said = [x for x in problems(caplog) if "meters" in x.getMessage() or READINGS in x.getMessage()]
     assert len(said) == 1
+    assert_no_traceback(caplog)
+    fault.enabled = False
+    r.advance(TTL + 1)
+    assert any("meters" in x.getMessage() for x in caplog.records if x.levelno == logging.INFO)
 
 
 def test_answer_after_n_seconds_beyond_the_scrape_timeout(rig: Callable[..., Rig]) -> None:
