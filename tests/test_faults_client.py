@@ -23,6 +23,7 @@ from envoy_exporter.envoy.exceptions import (
 )
 from envoy_exporter.simulator import faults as F
 from envoy_exporter.simulator.server import DropConnection, SimulatedEnvoy
+from envoy_exporter.simulator.source import Answer
 
 from .conftest import SimulatorFactory
 
@@ -268,3 +269,12 @@ def test_a_closed_delay_drops_at_once_instead_of_answering() -> None:
     fault.close()
     with pytest.raises(DropConnection):
         fault.act(None, lambda: pytest.fail("answered"))  # type: ignore[arg-type]
+
+
+def test_a_reopened_delay_holds_again() -> None:
+    fault = F.Delay(0.0)
+    chain = F.Chain([fault])
+    chain.close()
+    chain.reopen()
+    made = Answer(200, b"{}")
+    assert fault.act(None, lambda: made) is made  # type: ignore[arg-type]

@@ -61,6 +61,8 @@ def _switch_off(sim: SimulatedEnvoy, chain: Chain | None, stop: threading.Event)
         return
     for fault in off:
         fault.enabled = False
+    if chain is not None:
+        chain.reopen()  # stop() let go of held requests; hang and delay hold again
     sim.listen_port = port
     sim.start()
     click.echo("listening again", err=True)

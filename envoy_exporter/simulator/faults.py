@@ -79,6 +79,10 @@ class Fault:
         """Let go of every held request (called when the simulator stops)."""
         self._closed.set()
 
+    def reopen(self) -> None:
+        """Hold requests again (the simulator started again)."""
+        self._closed.clear()
+
 
 class Refused(Fault):
     """Connection refused: the gateway is switched off.
@@ -369,6 +373,10 @@ class Chain:
     def close(self) -> None:
         for fault in self.faults:
             fault.close()
+
+    def reopen(self) -> None:
+        for fault in self.faults:
+            fault.reopen()
 
 
 def _credential(request: Request) -> str:
