@@ -148,9 +148,11 @@ def test_schedule_over_one_hour(simulator: Any) -> None:
     counts = gets(sim)
     assert counts[READINGS] == 240
     assert 11 <= counts[INVERTERS] <= 13
-    # CT readings give power, so the slow production.json is read like the inverters.
+    # CT readings give power, so the slow production.json is read every 15 minutes.
     production_json = sum(n for p, n in counts.items() if p.startswith("/production.json"))
-    assert 11 <= production_json <= 13
+    assert 3 <= production_json <= 5
+    # No hourly re-probe: it would read /home and the slow endpoints again.
+    assert counts.get("/home", 0) == 0
     assert counts["/ivp/meters"] <= 2
     intervals = snap.intervals
     assert intervals[READINGS] == 15.0
@@ -186,7 +188,7 @@ def test_ct_power_reads_production_json_rarely() -> None:
     schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
     assert schedule.base_interval("/production.json?details=1") == 15.0
     schedule.set_ct_power(True)
-    assert schedule.base_interval("/production.json?details=1") == 300.0
+    assert schedule.base_interval("/production.json?details=1") == 900.0
 
 
 def test_failing_endpoint_drops_only_its_part(simulator: Any) -> None:

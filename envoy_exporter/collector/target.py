@@ -36,6 +36,10 @@ _LOGGER = logging.getLogger(__name__)
 
 #: /info is read again this often (and after every unreadable refresh) to notice a new firmware
 INFO_CHECK_INTERVAL = 3600.0
+# A full probe reads the slow endpoints (production.json 2-5 s, /home ~6 s): hourly /info checks
+# catch firmware changes and a 404 catches a vanished endpoint, so the periodic probe, for
+# devices an installer adds, is daily.
+REPROBE_INTERVAL = 86400.0
 #: a token this close to its expiry is replaced from Enlighten (when credentials are known)
 TOKEN_REFRESH_MARGIN = 3600.0
 TOKEN_RETRY_DELAY = 300.0
@@ -74,6 +78,8 @@ class Target:
         self._asked = 0
         self._last_success: float | None = None
         self._next_info_check = 0.0
+        self._next_probe = 0.0
+        self._seen_updaters: set[str] = set()
         self._check_info = False
         self._reprobe = False
         self._transport_errors = 0
@@ -258,6 +264,12 @@ class Target:
                     break
         self._reprobe = False
         updaters = envoy.updaters
+        names = {u.name for u in updaters}
+        # A part lost since an earlier probe (an endpoint answering 404 while the gateway
+        # boots) is looked for again at the next hourly /info check; otherwise daily.
+        missing = bool(self._seen_updaters - names)
+        self._seen_updaters |= names
+        self._next_probe = self._clock() + (INFO_CHECK_INTERVAL if missing else REPROBE_INTERVAL)
         self._book.set_updaters({u.name: tuple(u.endpoints) for u in updaters})
         self.schedule.track(e for u in updaters for e in u.endpoints)
         features = envoy.supported_features
@@ -287,7 +299,8 @@ class Target:
         self._check_info = False
         self._next_info_check = now + INFO_CHECK_INTERVAL
         if (str(envoy.firmware), envoy.serial_number) == before:
-            self._probe(envoy)  # hourly: endpoints may have appeared or vanished
+            if now >= self._next_probe:
+                self._probe(envoy)
             return envoy
         _LOGGER.info(
             "target %s: gateway changed (%s -> %s), probing again",
