@@ -15,7 +15,6 @@ def create_no_verify_ssl_context() -> ssl.SSLContext:
     context.set_ciphers("DEFAULT")
     with contextlib.suppress(AttributeError):
         context.options |= ssl.OP_NO_COMPRESSION
-    context.set_default_verify_paths()
     return context
 
 
