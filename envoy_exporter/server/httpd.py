@@ -35,6 +35,9 @@ class PoolHTTPServer(http.server.HTTPServer):
     """HTTPServer answering on `workers` threads, optionally over TLS."""
 
     allow_reuse_address = True
+    # The listen backlog (socketserver's default is 5): with many scrapers at once the kernel
+    # would drop SYNs and clients would wait a second to retry.
+    request_queue_size = 128
 
     def __init__(
         self,
