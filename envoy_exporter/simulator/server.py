@@ -376,6 +376,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
         self.send_header("Content-Length", str(len(answer.body)))
+        if self.close_connection:
+            # Say so, as a real server does: a client that asked for "Connection: close"
+            # must not find out by reusing a socket this side is closing.
+            self.send_header("Connection", "close")
         for name, value in answer.headers.items():
             if name.lower() not in ("content-type", "content-length"):
                 self.send_header(name, value)
