@@ -228,7 +228,7 @@ def keyed(attr: str) -> Selector:
 
     def select(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
         mapping = getattr(data, attr, None) or {}
-        for key in sorted(mapping):
+        for key in sorted(mapping, key=str):
             if mapping[key] is not None:
                 yield (str(key),), mapping[key]
 

@@ -222,6 +222,16 @@ class ExporterHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self, send_body: bool) -> None:
         self._send_body = send_body
+        try:
+            self._route()
+        except Exception as exc:
+            # A bug must cost one answer, not the connection: Prometheus then records a
+            # failed scrape with a reason instead of a reset.
+            _LOGGER.error("%s failed: %s: %s", urlsplit(self.path).path, type(exc).__name__, exc)
+            _LOGGER.debug("request failure", exc_info=True)
+            self._reply(500, b"internal error, see the exporter's log\n")
+
+    def _route(self) -> None:
         url = urlsplit(self.path)
         if url.path not in self._OPEN_PATHS and not self._authorized():
             self._reply(

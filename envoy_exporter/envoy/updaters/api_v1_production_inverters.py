@@ -24,6 +24,8 @@ def inverters_of(answer: list[dict[str, Any]]) -> dict[str, EnvoyInverter]:
         entry["serialNumber"]: EnvoyInverter.from_v1_api(entry)
         for entry in answer
         if entry.get("devType", MICROINVERTER_DEV_TYPE) == MICROINVERTER_DEV_TYPE
+        # an entry without a serial cannot be told apart from the others: left out
+        and isinstance(entry.get("serialNumber"), str)
     }
 
 

@@ -19,7 +19,7 @@ RequestFunc = Callable[[str], requests.Response]
 T = TypeVar("T")
 
 # What a model constructor raises on an answer of an unexpected shape.
-SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, OverflowError)
 
 
 class EnvoyUpdater(ABC):

@@ -106,7 +106,11 @@ class EnvoyDeviceDataInvertersUpdater(EnvoyUpdater):
         if current == self.known_inverters:
             return
         if missing := self.known_inverters - current:
-            _LOGGER.warning("Device data lacks inverters it had: %s", ", ".join(sorted(missing)))
+            _LOGGER.warning("Device data lacks inverters it had: %s", _serials(missing))
         if added := current - self.known_inverters:
-            _LOGGER.debug("Device data has new inverters: %s", ", ".join(sorted(added)))
+            _LOGGER.debug("Device data has new inverters: %s", _serials(added))
         self.known_inverters = current
+
+
+def _serials(serials: set[str]) -> str:
+    return ", ".join(sorted(map(str, serials)))

@@ -125,8 +125,9 @@ class EnvoyEnembleUpdater(EnvoyUpdater):
         if not isinstance(inventory, list):
             return None
         for entry in inventory:
-            if isinstance(entry, dict) and entry.get("type") in FEATURE_OF_TYPE:
-                self._supported_features |= FEATURE_OF_TYPE[entry["type"]]
+            kind = entry.get("type") if isinstance(entry, dict) else None
+            if isinstance(kind, str) and kind in FEATURE_OF_TYPE:
+                self._supported_features |= FEATURE_OF_TYPE[kind]
         return self._supported_features or None
 
     def update(self, envoy_data: EnvoyData) -> None:

@@ -28,11 +28,16 @@ def _active_acbs(inventory: list[dict[str, Any]]) -> list[dict[str, Any]]:
         device
         for entry in inventory
         if isinstance(entry, dict) and entry.get("type") == TYPE_ACB
-        for device in entry.get("devices") or []
+        for device in _devices(entry)
         if isinstance(device, dict)
         and device.get("admin_state") != ADMIN_STATE_DECOMMISSIONED
         and device.get("serial_num")
     ]
+
+
+def _devices(entry: dict[str, Any]) -> list[Any]:
+    devices = entry.get("devices")
+    return devices if isinstance(devices, list) else []
 
 
 def _acb_inventory(inventory: list[dict[str, Any]], reports: Any) -> dict[str, EnvoyACB]:

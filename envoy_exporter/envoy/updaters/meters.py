@@ -104,7 +104,11 @@ class EnvoyMetersUpdater(EnvoyUpdater):
             self.meter_eids[meter["eid"]] = kind
             self.ct_meters_count += 1
             self.phase_mode = enum_or_none(EnvoyPhaseMode, meter["phaseMode"])
-            self.phase_count = max(self.phase_count, int(meter["phaseCount"]))
+            phase_count = int(meter["phaseCount"])
+            if not 0 <= phase_count <= len(PHASENAMES):
+                # A grid has at most three phases; a larger count is a corrupt answer.
+                raise ValueError(f"phaseCount {phase_count} outside 0..{len(PHASENAMES)}")
+            self.phase_count = max(self.phase_count, phase_count)
 
     def update(self, envoy_data: EnvoyData) -> None:
         """Store the readings of the CTs enabled at probe time, matched by eid."""
