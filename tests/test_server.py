@@ -75,6 +75,19 @@ def test_gzip_when_asked(simulator: SimulatorFactory, exporter: ServerFactory) -
     assert raw.headers["Content-Encoding"] == "gzip"
     body = gzip.decompress(raw.raw.read())
     assert b"enphase_up 1.0" in body
+    # The gateway's part is compressed once per refresh and the process part per scrape:
+    # two gzip members, which clients decode as one stream, equal to the plain answer.
+    again = requests.get(server.url + "metrics", timeout=60)  # decoded by urllib3
+    plain = requests.get(
+        server.url + "metrics", headers={"Accept-Encoding": "identity"}, timeout=60
+    )
+    assert "Content-Encoding" not in plain.headers
+
+    def series(text: str) -> list[str]:
+        return [line.split(" ")[0] for line in text.splitlines() if line.startswith("enphase_")]
+
+    assert series(again.text) == series(plain.text) == series(body.decode())
+    assert "process_cpu_seconds_total" in again.text
 
 
 def test_health_and_readiness(simulator: SimulatorFactory, exporter: ServerFactory) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import gzip
 import logging
 import threading
@@ -124,13 +125,19 @@ class ExporterApp:
             refresher.close()
 
     def metrics(self, timeout: float | None) -> tuple[int, bytes]:
+        status, cached, own = self.metrics_parts(timeout)
+        return status, cached + own
+
+    def metrics_parts(self, timeout: float | None) -> tuple[int, bytes, bytes]:
+        """/metrics as the gateway's exposition (the same bytes object for one snapshot
+        generation, so its compressed form can be reused) and the exporter's own metrics."""
         own = generate_latest(self._own_registry)
         if self.single is None:
-            return 200, own
+            return 200, b"", own
         refresher = self.refreshers[self.single]
         if refresher.snapshot(timeout) is None:
-            return _still_refreshing(self.single, timeout)
-        return 200, self._render(refresher.target) + own
+            return (*_still_refreshing(self.single, timeout), b"")
+        return 200, self._render(refresher.target), own
 
     def probe(self, name: str | None, timeout: float | None) -> tuple[int, bytes]:
         if not name:
@@ -161,6 +168,16 @@ class ExporterApp:
             auth=self.web.auth_required,
             tls=self.web.ssl_context is not None,
         ).encode()
+
+
+GZIP_MIN_BYTES = 1024
+
+
+@functools.lru_cache(maxsize=4)
+def _gzip_once(body: bytes) -> bytes:
+    # Keyed by the exposition bytes: render() returns the same object for a whole snapshot
+    # generation (and bytes cache their hash), so a hit costs no hashing of the body.
+    return gzip.compress(body, compresslevel=6)
 
 
 def _still_refreshing(name: str, timeout: float | None) -> tuple[int, bytes]:
@@ -240,7 +257,14 @@ class ExporterHandler(BaseHTTPRequestHandler):
             return
         timeout = scrape_timeout(self.headers.get(SCRAPE_TIMEOUT_HEADER))
         if url.path == "/metrics":
-            self._reply(*self.app.metrics(timeout), content_type=CONTENT_TYPE_LATEST)
+            status, cached, own = self.app.metrics_parts(timeout)
+            if status == 200 and self._accepts_gzip() and len(cached) > GZIP_MIN_BYTES:
+                # A gzip stream may hold several members: the gateway's part is compressed
+                # once per refresh, only the small process part on every scrape.
+                body = _gzip_once(cached) + gzip.compress(own, compresslevel=6)
+                self._reply(200, body, content_type=CONTENT_TYPE_LATEST, encoded=True)
+            else:
+                self._reply(status, cached + own, content_type=CONTENT_TYPE_LATEST)
         elif url.path == "/probe":
             names = parse_qs(url.query).get("target", [])
             name = names[0] if len(names) == 1 else ("" if not names else None)
@@ -278,11 +302,12 @@ class ExporterHandler(BaseHTTPRequestHandler):
         *,
         content_type: str = "text/plain; charset=utf-8",
         extra: dict[str, str] | None = None,
+        encoded: bool = False,
     ) -> None:
         if status >= 400:
             content_type = "text/plain; charset=utf-8"
-        gzipped = "gzip" in self.headers.get("Accept-Encoding", "") and len(body) > 1024
-        if gzipped:
+        gzipped = encoded or (self._accepts_gzip() and len(body) > GZIP_MIN_BYTES)
+        if gzipped and not encoded:
             body = gzip.compress(body, compresslevel=6)
         self.send_response(status, HTTPStatus(status).phrase)
         self.send_header("Content-Type", content_type)
@@ -294,6 +319,9 @@ class ExporterHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if getattr(self, "_send_body", True):
             self.wfile.write(body)
+
+    def _accepts_gzip(self) -> bool:
+        return "gzip" in self.headers.get("Accept-Encoding", "")
 
     def log_message(self, format: str, *args: Any) -> None:
         _LOGGER.debug("%s %s", self.address_string(), format % args)
