@@ -155,3 +155,23 @@ def log_level_option(func: F) -> F:
         "--log.level", "log_level", type=click.Choice(LOG_LEVELS), default="info",
         show_default=True, envvar="ENVOY_EXPORTER_LOG_LEVEL", help="Logging threshold.",
     )(func)  # fmt: skip
+
+
+def schedule_options(func: F) -> F:
+    """--cache-ttl and --busy-budget: how fresh power values are, how hard the gateway works."""
+    func = click.option(
+        "--busy-budget",
+        type=click.FloatRange(0.0, 1.0, min_open=True),
+        default=0.05,
+        show_default=True,
+        envvar="ENVOY_BUSY_BUDGET",
+        help="Largest share of the gateway's time our requests may keep it busy.",
+    )(func)
+    return click.option(
+        "--cache-ttl",
+        type=click.FloatRange(min=1.0),
+        default=15.0,
+        show_default=True,
+        envvar="ENVOY_CACHE_TTL",
+        help="Seconds between refreshes of power values.",
+    )(func)

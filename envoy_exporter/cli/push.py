@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .options import credentials_from, envoy_options, log_level_option, setup_logging
+from .options import (
+    credentials_from,
+    envoy_options,
+    log_level_option,
+    schedule_options,
+    setup_logging,
+)
 from .otlp_options import otlp_settings_from, otlp_transport_options, start_otlp
 
 if TYPE_CHECKING:
@@ -29,22 +35,7 @@ _LOGGER = logging.getLogger(__name__)
     envvar="ENVOY_EXPORTER_CONFIG",
     help="YAML file of named targets (as for serve): every target is pushed.",
 )
-@click.option(
-    "--cache-ttl",
-    type=click.FloatRange(min=1.0),
-    default=15.0,
-    show_default=True,
-    envvar="ENVOY_CACHE_TTL",
-    help="Seconds between refreshes of power values.",
-)
-@click.option(
-    "--busy-budget",
-    type=click.FloatRange(0.0, 1.0, min_open=True),
-    default=0.05,
-    show_default=True,
-    envvar="ENVOY_BUSY_BUDGET",
-    help="Largest share of the gateway's time our requests may keep it busy.",
-)
+@schedule_options
 @otlp_transport_options
 @log_level_option
 def push(**params: Any) -> None:

@@ -14,7 +14,14 @@ import click
 
 from ..server.config import ConfigError, ExporterConfig, load_config
 from ..server.webconfig import WebConfig, load_web_config
-from .options import Credentials, credentials_from, envoy_options, log_level_option, setup_logging
+from .options import (
+    Credentials,
+    credentials_from,
+    envoy_options,
+    log_level_option,
+    schedule_options,
+    setup_logging,
+)
 from .otlp_options import otlp_options, otlp_settings_from, start_otlp
 
 if TYPE_CHECKING:
@@ -165,22 +172,7 @@ def run_until_signal(server: ExporterServer, before_stop: Callable[[], None] | N
     is_flag=True,
     help="Validate --config.file (and --web.config.file), print a summary, exit.",
 )
-@click.option(
-    "--cache-ttl",
-    type=click.FloatRange(min=1.0),
-    default=15.0,
-    show_default=True,
-    envvar="ENVOY_CACHE_TTL",
-    help="Seconds between refreshes of power values.",
-)
-@click.option(
-    "--busy-budget",
-    type=click.FloatRange(0.0, 1.0, min_open=True),
-    default=0.05,
-    show_default=True,
-    envvar="ENVOY_BUSY_BUDGET",
-    help="Largest share of the gateway's time our requests may keep it busy.",
-)
+@schedule_options
 @otlp_options
 @log_level_option
 def serve(**params: Any) -> None:
