@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from .spec import PERCENT_TO_RATIO, MetricSpec, celsius_metric, field_metric, keyed, state_metric
+from .spec import (
+    PERCENT_TO_RATIO,
+    MetricSpec,
+    celsius_metric,
+    field_builder,
+    keyed,
+    state_metric,
+)
 
 _ACB_INVENTORY = "/inventory.json and /api/v1/production/inverters"
 _ACB_DEVICES = keyed("acb_inventory")
 _SERIAL = ("serial",)
 
 
-def _g(
-    name: str, help_text: str, model: str, field: str, select: Any, source: str, **kw: Any
-) -> MetricSpec:
-    return field_metric(
-        name,
-        help_text,
-        model=model,
-        field=field,
-        select=select,
-        source=source,
-        subsystem="batteries",
-        **kw,
-    )
+_g = field_builder("batteries")
 
 
 ACB_DEVICES: tuple[MetricSpec, ...] = (

@@ -12,7 +12,7 @@ from .spec import (
     WH_TO_JOULES,
     MetricSpec,
     celsius_metric,
-    field_metric,
+    field_builder,
     info_metric,
     keyed,
     one,
@@ -29,19 +29,7 @@ _ACB_PRODUCTION = "/production.json storage section"
 _SERIAL = ("serial",)
 
 
-def _g(
-    name: str, help_text: str, model: str, field: str, select: Any, source: str, **kw: Any
-) -> MetricSpec:
-    return field_metric(
-        name,
-        help_text,
-        model=model,
-        field=field,
-        select=select,
-        source=source,
-        subsystem="batteries",
-        **kw,
-    )
+_g = field_builder("batteries")
 
 
 _ENCHARGE_INVENTORY = keyed("encharge_inventory")

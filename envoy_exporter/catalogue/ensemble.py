@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .devices import device_specs
-from .spec import PERCENT_TO_RATIO, MetricSpec, field_metric, info_metric, keyed, one, state_metric
+from .spec import (
+    PERCENT_TO_RATIO,
+    MetricSpec,
+    field_builder,
+    info_metric,
+    keyed,
+    one,
+    state_metric,
+)
 
 if TYPE_CHECKING:
     from ..envoy.models.envoy import EnvoyData
@@ -39,19 +47,7 @@ _COLLAR = one("collar")
 _C6CC = one("c6cc")
 
 
-def _g(
-    name: str, help_text: str, model: str, field: str, select: Any, source: str, **kw: Any
-) -> MetricSpec:
-    return field_metric(
-        name,
-        help_text,
-        model=model,
-        field=field,
-        select=select,
-        source=source,
-        subsystem="ensemble",
-        **kw,
-    )
+_g = field_builder("ensemble")
 
 
 def _identity(prefix: str, what: str, model: str, select: Any, extra: dict[str, str]) -> MetricSpec:

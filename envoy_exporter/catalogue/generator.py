@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from .spec import PERCENT_TO_RATIO, MetricSpec, field_builder, info_metric, one
 
-from .spec import PERCENT_TO_RATIO, MetricSpec, field_metric, info_metric, one
-
-
-def _g(
-    name: str, help_text: str, model: str, field: str, select: Any, source: str, **kw: Any
-) -> MetricSpec:
-    return field_metric(
-        name,
-        help_text,
-        model=model,
-        field=field,
-        select=select,
-        source=source,
-        subsystem="ensemble",
-        **kw,
-    )
+_g = field_builder("ensemble")
 
 
 _GEN = one("generator")

@@ -157,6 +157,27 @@ def field_metric(
     )
 
 
+def field_builder(subsystem: str) -> Callable[..., MetricSpec]:
+    """A short positional form of field_metric for one subsystem's table:
+    (name, help, model, field, select, source, **keywords)."""
+
+    def build(
+        name: str, help_text: str, model: str, field: str, select: Selector, source: str, **kw: Any
+    ) -> MetricSpec:
+        return field_metric(
+            name,
+            help_text,
+            model=model,
+            field=field,
+            select=select,
+            source=source,
+            subsystem=subsystem,
+            **kw,
+        )
+
+    return build
+
+
 def state_metric(
     name: str,
     help_text: str,
