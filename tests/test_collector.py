@@ -435,3 +435,39 @@ def test_only_due_endpoint_failing_keeps_the_gateway_up(simulator: Any) -> None:
     sim.listen_port = port
     sim.start()
     target.close()
+
+
+def test_parts_with_nothing_due_are_not_parsed_again(
+    simulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part whose answers all come from the store would only rebuild the same models: the
+    inverters part runs when its endpoint is due (every 5 min), not at every 15 s refresh."""
+    from envoy_exporter.envoy.updaters.api_v1_production_inverters import (
+        EnvoyApiV1ProductionInvertersUpdater as Inverters,
+    )
+    from envoy_exporter.envoy.updaters.meters import EnvoyMetersUpdater as Meters
+
+    runs: Counter[str] = Counter()
+    for kind in (Inverters, Meters):
+        original = kind.update
+
+        def counted(self: Any, data: EnvoyData, _original: Any = original) -> None:
+            runs[type(self).__name__] += 1
+            _original(self, data)
+
+        monkeypatch.setattr(kind, "update", counted)
+    sim = simulator("metered-3phase", sleep=False)
+    clock = FakeClock()
+    target = Target(config(sim, cache_ttl=15.0), clock=clock)
+    first = target.snapshot()
+    runs.clear()
+    for _ in range(40):  # ten minutes of 15 s scrapes
+        clock.advance(15)
+        snap = target.snapshot()
+        assert snap.up and snap.data is not None and snap.data.inverters
+    assert runs["EnvoyMetersUpdater"] == 40
+    assert 2 <= runs["EnvoyApiV1ProductionInvertersUpdater"] <= 3
+    # the parts not run keep their values and report their true age
+    assert set(snap.data.inverters) == set(first.data.inverters)  # type: ignore[union-attr]
+    assert (snap.parts["inverters"].age_seconds or 0) < 300 + 15
+    target.close()

@@ -43,9 +43,10 @@ class PartBook:
         self._endpoints = dict(endpoints)
         self._parts = {n: p for n, p in self._parts.items() if n in self._endpoints}
 
-    def fail_all(self, error: str) -> None:
-        for part in self._parts.values():
-            part.ok, part.error = False, error
+    def fail_all(self, error: str, besides: frozenset[str] = frozenset()) -> None:
+        for name, part in self._parts.items():
+            if name not in besides:
+                part.ok, part.error = False, error
 
     def apply(self, results: list[PartResult], now: float, wall: float) -> None:
         """Record one refresh's results; `now` is monotonic, `wall` the exported time."""
@@ -60,6 +61,15 @@ class PartBook:
                 part.data = result.data
                 part.fetched_at = max(fetched) if fetched else now
                 part.last_success = wall
+
+    def needs(self, name: str) -> bool:
+        """Whether a part has nothing good to show yet (it must run whatever the schedule)."""
+        part = self._parts.get(name)
+        return part is None or part.data is None or not part.ok
+
+    def any_good(self, besides: set[str]) -> bool:
+        """Whether a part not run at this refresh still holds good data."""
+        return any(p.ok and p.data is not None for n, p in self._parts.items() if n not in besides)
 
     def statuses(self, now: float) -> dict[str, PartStatus]:
         statuses: dict[str, PartStatus] = {}

@@ -31,17 +31,24 @@ class ResponseStore:
         """The stored answer if the endpoint is not due yet, else None (the client asks)."""
         with self._lock:
             entry = self._entries.get(endpoint)
-            if entry is None:
+            if entry is None or self._due(entry[1], endpoint):
                 self._note(endpoint, None)
                 return None
             response, fetched_at = entry
-            interval = self._schedule.interval(endpoint)
-            slack = min(DUE_SLACK, 0.05 * interval)
-            if self._clock() - fetched_at + slack >= interval:
-                self._note(endpoint, None)
-                return None
             self._note(endpoint, fetched_at)
             return response
+
+    def any_due(self, endpoints: tuple[str, ...]) -> bool:
+        """Whether reading these endpoints would ask the gateway for at least one of them."""
+        with self._lock:
+            return any(
+                (entry := self._entries.get(e)) is None or self._due(entry[1], e) for e in endpoints
+            )
+
+    def _due(self, fetched_at: float, endpoint: str) -> bool:
+        interval = self._schedule.interval(endpoint)
+        slack = min(DUE_SLACK, 0.05 * interval)
+        return self._clock() - fetched_at + slack >= interval
 
     def put(self, endpoint: str, response: requests.Response) -> None:
         """Keep a fresh answer, stamped now."""

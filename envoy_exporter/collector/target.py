@@ -79,6 +79,7 @@ class Target:
         self._last_success: float | None = None
         self._next_info_check = 0.0
         self._next_probe = 0.0
+        self._up = False
         self._seen_updaters: set[str] = set()
         self._check_info = False
         self._reprobe = False
@@ -136,7 +137,10 @@ class Target:
             envoy = self._ready(now)
         except EnvoyError as err:
             return self._down(now, f"{type(err).__name__}: {err}")
-        results = run_updaters(envoy.updaters, self._store)
+        results = run_updaters(envoy.updaters, self._store, self._due_parts(envoy))
+        if not results:
+            # Every part is still within its interval: nothing to ask, nothing changed.
+            return self._build(now, up=self._up, error=None)
         error = None
         if any(r.auth_failed for r in results):
             results, error = self._reauthenticate(envoy, results)
@@ -150,7 +154,26 @@ class Target:
         else:
             self._check_info = True
             error = error or next((r.error for r in results if r.error), "nothing could be read")
+            # The parts the schedule did not run were not read either: they run again next time.
+            ran = frozenset(r.name for r in results)
+            self._book.fail_all("skipped: gateway unreadable", besides=ran)
         return self._build(now, up=up, error=error)
+
+    def _due_parts(self, envoy: Envoy) -> Callable[[str], bool]:
+        """The parts worth running: one of their endpoints is due, or they have no good data.
+
+        A part whose answers all come from the store would only parse the same JSON into the
+        same models again: on a battery site that is most of a refresh's CPU.
+        """
+        due = {
+            u.name
+            for u in envoy.updaters
+            if not u.endpoints
+            or u.name in self._failing
+            or self._book.needs(u.name)
+            or self._store.any_due(tuple(u.endpoints))
+        }
+        return due.__contains__
 
     def _readable(self, envoy: Envoy, results: list[PartResult]) -> bool:
         """Whether the gateway could be read at this refresh.
@@ -164,7 +187,8 @@ class Target:
             answered, asked = self._answered, self._asked
         if answered > 0:
             return True
-        if not any(r.ok for r in results):
+        ran = {r.name for r in results}
+        if not any(r.ok for r in results) and not self._book.any_good(besides=ran):
             return False
         if any(r.unreachable or r.auth_failed for r in results):
             return False
@@ -352,6 +376,7 @@ class Target:
 
     def _build(self, now: float, *, up: bool, error: str | None) -> Snapshot:
         self._generation += 1
+        self._up = up
         statuses = self._book.statuses(now)
         data = self._book.data(statuses) if up else None
         poor = data is not None and _poor_quality(data, self._info)
