@@ -1,12 +1,18 @@
-"""Combining the parts (one EnvoyData per updater) into one, and watching lifetime counters."""
+"""Combining the parts (one EnvoyData per updater) into one, and checks on the result:
+lifetime counters, poor data quality, token expiry."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..envoy.exceptions import EnvoyError
 from ..envoy.models.envoy import EnvoyData
+
+if TYPE_CHECKING:
+    from ..envoy.envoy import Envoy
+    from .snapshot import GatewayInfo
 
 _FIELDS = tuple(f.name for f in fields(EnvoyData))
 
@@ -64,3 +70,27 @@ def _values(where: str, obj: Any, names: tuple[str, ...]) -> Iterator[tuple[str,
 def count_decreases(before: dict[str, float], after: dict[str, float]) -> int:
     """How many counters present in both went backwards."""
     return sum(1 for key, value in after.items() if key in before and value < before[key])
+
+
+def token_expiry(envoy: Envoy | None) -> float | None:
+    """The token's expiry (epoch seconds), None without token auth or a readable token."""
+    auth = envoy.auth if envoy is not None else None
+    try:
+        expiry = getattr(auth, "expire_timestamp", None)
+    except EnvoyError:
+        return None
+    return float(expiry) if isinstance(expiry, int | float) else None
+
+
+def poor_quality(data: EnvoyData, info: GatewayInfo | None) -> bool:
+    """Firmware 3.x answers all-zero production for minutes after a restart."""
+    production = data.system_production
+    if production is None or info is None or not info.firmware.startswith("3."):
+        return False
+    values = (
+        production.watts_now,
+        production.watt_hours_today,
+        production.watt_hours_last_7_days,
+        production.watt_hours_lifetime,
+    )
+    return not any(values)

@@ -18,6 +18,7 @@ from ..envoy.http import RequestRecord
 from ..envoy.models.envoy import EnvoyData
 from .book import STALE_INTERVALS, PartBook
 from .config import TargetConfig
+from .parts import poor_quality, token_expiry
 from .runner import PartResult, run_updaters
 from .schedule import Schedule
 from .snapshot import GatewayInfo, PartStatus, Snapshot, frozen_map
@@ -338,7 +339,7 @@ class Target:
         return self._envoy
 
     def _refresh_token(self, envoy: Envoy, now: float) -> None:
-        expiry = _token_expiry(envoy)
+        expiry = token_expiry(envoy)
         cfg = self.config
         remaining = None if expiry is None else expiry - self._wall_now
         if remaining is None or remaining > TOKEN_REFRESH_MARGIN or now < self._token_retry_at:
@@ -379,7 +380,7 @@ class Target:
         self._up = up
         statuses = self._book.statuses(now)
         data = self._book.data(statuses) if up else None
-        poor = data is not None and _poor_quality(data, self._info)
+        poor = data is not None and poor_quality(data, self._info)
         if data is not None and poor:
             data.system_production = None  # zeros at boot would wreck the lifetime counters
         if data is not None:
@@ -406,7 +407,7 @@ class Target:
             info=self._info,
             supported_features=self._features,
             parts=frozen_map(statuses),
-            token_expiry=_token_expiry(self._envoy),
+            token_expiry=token_expiry(self._envoy),
             last_success=self._last_success,
             intervals=frozen_map(self.schedule.intervals()),
             latencies=frozen_map(self.schedule.latencies()),
@@ -419,26 +420,3 @@ class Target:
             interface=self._interface,
             error=error,
         )
-
-
-def _token_expiry(envoy: Envoy | None) -> float | None:
-    auth = envoy.auth if envoy is not None else None
-    try:
-        expiry = getattr(auth, "expire_timestamp", None)
-    except EnvoyError:
-        return None
-    return float(expiry) if isinstance(expiry, int | float) else None
-
-
-def _poor_quality(data: EnvoyData, info: GatewayInfo | None) -> bool:
-    """Firmware 3.x answers all-zero production for minutes after a restart."""
-    production = data.system_production
-    if production is None or info is None or not info.firmware.startswith("3."):
-        return False
-    values = (
-        production.watts_now,
-        production.watt_hours_today,
-        production.watt_hours_last_7_days,
-        production.watt_hours_lifetime,
-    )
-    return not any(values)
