@@ -99,7 +99,12 @@ class Schedule:
 
     def interval(self, endpoint: str) -> float:
         """Effective interval of an endpoint (untracked endpoints get their base interval)."""
-        return self.intervals().get(endpoint) or self.base_interval(endpoint)
+        # Asked for every endpoint at every refresh: no copy of the whole table.
+        with self._lock:
+            if self._effective is None:
+                self._effective = self._compute()
+            value = self._effective.get(endpoint)
+        return value or self.base_interval(endpoint)
 
     def intervals(self) -> dict[str, float]:
         """Effective interval of every tracked endpoint."""

@@ -169,10 +169,7 @@ class Target:
         due = {
             u.name
             for u in envoy.updaters
-            if not u.endpoints
-            or u.name in self._failing
-            or self._book.needs(u.name)
-            or self._store.any_due(tuple(u.endpoints))
+            if not u.endpoints or self._book.needs(u.name) or self._store.any_due(u.endpoints)
         }
         return due.__contains__
 
