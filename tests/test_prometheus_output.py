@@ -3,6 +3,8 @@ EnvoyData (joules = Wh x 3600, ratio = percent / 100), fixed names present where
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +12,20 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from envoy_exporter.catalogue import CATALOGUE, MetricSpec
 from envoy_exporter.collector.snapshot import Snapshot
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.envoy import Envoy
 from envoy_exporter.envoy.exceptions import EnvoyError, EnvoyPoorDataQuality
 from envoy_exporter.envoy.models.envoy import EnvoyData
-from envoy_exporter.outputs.prometheus import EnvoyCollector, render
+from envoy_exporter.envoy.models.inverter import EnvoyInverter
+from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
+from envoy_exporter.outputs.prometheus import (
+    EnvoyCollector,
+    SnapshotRenderer,
+    render,
+    render_snapshot,
+)
 from envoy_exporter.simulator.captures import CaptureSource
 from envoy_exporter.simulator.profiles import PROFILE_NAMES
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -275,3 +285,63 @@ def test_capture_metrics_equal_client_data(folder: str) -> None:
     failed = {name: part.error for name, part in snap.parts.items() if not part.ok}
     assert failed == {}
     assert assert_matches(samples, oracle) >= 1
+
+
+def _snapshot(generation: int, data: EnvoyData) -> Snapshot:
+    return Snapshot(target="site", up=True, data=data, generation=generation, refreshed_at=0.0)
+
+
+def _inverters(watts: int) -> dict[str, EnvoyInverter]:
+    return {s: EnvoyInverter(s, 1_700_000_000, watts, 300) for s in ("1001", "1002")}
+
+
+def test_renderer_rewrites_only_entries_whose_data_changed() -> None:
+    calls: dict[str, int] = {}
+
+    def counted(spec: MetricSpec) -> MetricSpec:
+        def extract(snapshot: Snapshot) -> Any:
+            calls[spec.name] = calls.get(spec.name, 0) + 1
+            return spec.extract(snapshot)
+
+        return replace(spec, extract=extract)
+
+    renderer = SnapshotRenderer([counted(spec) for spec in CATALOGUE])
+    inverters = _inverters(200)
+    production = EnvoySystemProduction(90, 10, 1, 5)
+    steps = [
+        EnvoyData(system_production=EnvoySystemProduction(100, 10, 1, 5), inverters=inverters),
+        # a power refresh: the inverters are the same objects
+        EnvoyData(system_production=production, inverters=inverters),
+        # the inverters' report came in: new objects with new values
+        EnvoyData(system_production=production, inverters=_inverters(250)),
+    ]
+    seen = []
+    for generation, data in enumerate(steps, 1):
+        snapshot = _snapshot(generation, data)
+        assert renderer.render(snapshot) == render_snapshot(snapshot)
+        seen.append(dict(calls))
+    inverter_power = "enphase_inverter_power_watts"
+    assert [s[inverter_power] for s in seen] == [1, 1, 2]
+    assert [s["enphase_production_power_watts"] for s in seen] == [1, 2, 2]
+    assert [s["enphase_up"] for s in seen] == [1, 2, 3]  # health: written every time
+    assert b'enphase_inverter_power_watts{serial="1001"} 250.0' in renderer.render(snapshot)
+
+
+def test_render_over_an_hour_equals_a_full_render(simulator: Any) -> None:
+    # Parts refresh on different schedules (power every 15 s, inverters every 5 min,
+    # configuration hourly): the pieces kept between renders must still be current.
+    sim = simulator("battery", sleep=False)
+    now = [time.time()]
+    target = Target(
+        TargetConfig(name="site", host=sim.host, token=sim.token, cache_ttl=15.0),
+        clock=lambda: now[0],
+    )
+    renderer = SnapshotRenderer()
+    generations = set()
+    for _ in range(250):
+        snapshot = target.snapshot()
+        generations.add(snapshot.generation)
+        assert renderer.render(snapshot) == render_snapshot(snapshot)
+        now[0] += 15.0
+    assert len(generations) == 250
+    target.close()

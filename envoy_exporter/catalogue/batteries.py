@@ -10,6 +10,7 @@ from .spec import (
     MILLI,
     PERCENT_TO_RATIO,
     WH_TO_JOULES,
+    DataSelector,
     MetricSpec,
     celsius_metric,
     field_builder,
@@ -235,7 +236,7 @@ def _site_battery(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
             return
 
 
-_BATTERY = _site_battery
+_BATTERY = DataSelector(("battery_aggregate", "encharge_aggregate", "acb_power"), _site_battery)
 ACB_AND_COMBINED: tuple[MetricSpec, ...] = (
     _g(
         "enphase_acb_power_watts",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .devices import device_specs
 from .spec import (
     PERCENT_TO_RATIO,
+    DataSelector,
     MetricSpec,
     field_builder,
     info_metric,
@@ -271,13 +272,14 @@ def _storage_settings(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
 
 
 _TARIFF = "/admin/lib/tariff"
+_STORAGE_SETTINGS = DataSelector(("tariff",), _storage_settings)
 STORAGE: tuple[MetricSpec, ...] = (
     state_metric(
         "enphase_storage_mode",
         "Battery storage mode",
         model="EnvoyStorageSettings",
         field="mode",
-        select=_storage_settings,
+        select=_STORAGE_SETTINGS,
         source=_TARIFF,
         states=("backup", "self-consumption", "economy", "savings-mode"),
         state_label="mode",
@@ -288,7 +290,7 @@ STORAGE: tuple[MetricSpec, ...] = (
         "Battery charge kept in reserve",
         "EnvoyStorageSettings",
         "reserved_soc",
-        _storage_settings,
+        _STORAGE_SETTINGS,
         _TARIFF,
         unit="ratio",
         scale=PERCENT_TO_RATIO,
@@ -298,7 +300,7 @@ STORAGE: tuple[MetricSpec, ...] = (
         "Battery charge deemed very low",
         "EnvoyStorageSettings",
         "very_low_soc",
-        _storage_settings,
+        _STORAGE_SETTINGS,
         _TARIFF,
         unit="ratio",
         scale=PERCENT_TO_RATIO,
@@ -308,7 +310,7 @@ STORAGE: tuple[MetricSpec, ...] = (
         "1 when batteries may charge from the grid",
         "EnvoyStorageSettings",
         "charge_from_grid",
-        _storage_settings,
+        _STORAGE_SETTINGS,
         _TARIFF,
     ),
     _g(
@@ -316,7 +318,7 @@ STORAGE: tuple[MetricSpec, ...] = (
         "1 when optimised schedules are enabled",
         "EnvoyStorageSettings",
         "opt_schedules",
-        _storage_settings,
+        _STORAGE_SETTINGS,
         _TARIFF,
     ),
 )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .spec import (
     WH_TO_JOULES,
+    DataSelector,
     MetricSpec,
     Sample,
     field_metric,
@@ -40,7 +41,7 @@ def _ct_type(meter: Any, default: str) -> str:
     return str(kind) if kind else default
 
 
-def ct_meters(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
+def _ct_meters(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Each installed CT, labelled by its type (production, net-consumption, ...)."""
     for attr, default in _METERS:
         meter = getattr(data, attr, None)
@@ -48,7 +49,7 @@ def ct_meters(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
             yield (_ct_type(meter, default),), meter
 
 
-def ct_phases(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
+def _ct_phases(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Each phase of each CT, labelled by CT type and phase."""
     for attr, default in _METERS:
         meter = getattr(data, attr, None)
@@ -56,6 +57,12 @@ def ct_phases(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
         for phase in sorted(phases):
             if phases[phase] is not None:
                 yield (_ct_type(meter or phases[phase], default), str(phase)), phases[phase]
+
+
+ct_meters = DataSelector(tuple(attr for attr, _ in _METERS), _ct_meters)
+ct_phases = DataSelector(
+    tuple(name for attr, _ in _METERS for name in (attr, f"{attr}_phases")), _ct_phases
+)
 
 
 def _status_flags(snapshot: Snapshot) -> Iterator[Sample]:
@@ -176,5 +183,6 @@ SPECS: tuple[MetricSpec, ...] = (
         source=_SOURCE,
         covers=(f"{_MODEL}.status_flags",),
         subsystem="meters",
+        reads=ct_meters.reads,
     ),
 )

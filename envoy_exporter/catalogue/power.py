@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .spec import Selector, keyed, one
+from .spec import DataSelector, keyed, one
 
 if TYPE_CHECKING:
     from ..envoy.models.envoy import EnvoyData
@@ -52,7 +52,7 @@ def _from_cts(
     return None if prod is None else cons + prod
 
 
-def site_power(flow: str) -> Selector:
+def site_power(flow: str) -> DataSelector:
     """The site's power of `flow` (production, consumption, net_consumption)."""
     fallback = one(f"system_{flow}")
 
@@ -63,10 +63,10 @@ def site_power(flow: str) -> Selector:
         else:
             yield (), _Now(value)
 
-    return select
+    return DataSelector(("ctmeter_production", "ctmeter_consumption", *fallback.reads), select)
 
 
-def phase_power(flow: str) -> Selector:
+def phase_power(flow: str) -> DataSelector:
     """Per-phase power of `flow`, labelled L1/L2/L3."""
     fallback = keyed(f"system_{flow}_phases")
 
@@ -81,4 +81,5 @@ def phase_power(flow: str) -> Selector:
         for phase in phases:
             yield (str(phase),), _Now(float(values[phase] or 0.0))
 
-    return select
+    reads = ("ctmeter_production_phases", "ctmeter_consumption_phases", *fallback.reads)
+    return DataSelector(reads, select)

@@ -55,6 +55,9 @@ class MetricSpec:
     covers: tuple[str, ...] = ()
     scale: float = UNIT
     subsystem: str = ""
+    #: the EnvoyData attributes the entry reads and nothing else; while they hold the same
+    #: objects its samples are the same. None: it reads more of the snapshot than the data.
+    reads: tuple[str, ...] | None = None
 
     def samples(self, snapshot: Snapshot) -> list[Sample]:
         """All samples of this metric in a snapshot; never raises on missing data."""
@@ -154,6 +157,7 @@ def field_metric(
         covers=(f"{model}.{field}",),
         scale=scale,
         subsystem=subsystem,
+        reads=reads_of(select),
     )
 
 
@@ -202,6 +206,7 @@ def state_metric(
         source=source,
         covers=(f"{model}.{field}",),
         subsystem=subsystem,
+        reads=reads_of(select),
     )
 
 
@@ -227,13 +232,34 @@ def info_metric(
         source=source,
         covers=tuple(f"{model}.{f}" for f in fields.values()),
         subsystem=subsystem,
+        reads=reads_of(select),
     )
 
 
 # Selectors shared by several subsystems.
 
 
-def one(attr: str) -> Selector:
+class DataSelector:
+    """A selector that names the EnvoyData attributes it reads (see MetricSpec.reads)."""
+
+    def __init__(
+        self,
+        reads: tuple[str, ...],
+        select: Callable[[EnvoyData], Iterable[tuple[tuple[str, ...], Any]]],
+    ) -> None:
+        self.reads = reads
+        self._select = select
+
+    def __call__(self, data: EnvoyData) -> Iterable[tuple[tuple[str, ...], Any]]:
+        return self._select(data)
+
+
+def reads_of(select: Selector) -> tuple[str, ...] | None:
+    """The attributes a selector reads, None when it does not say."""
+    return select.reads if isinstance(select, DataSelector) else None
+
+
+def one(attr: str) -> DataSelector:
     """The single object in EnvoyData.<attr>, unlabelled."""
 
     def select(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -241,10 +267,10 @@ def one(attr: str) -> Selector:
         if obj is not None:
             yield (), obj
 
-    return select
+    return DataSelector((attr,), select)
 
 
-def keyed(attr: str) -> Selector:
+def keyed(attr: str) -> DataSelector:
     """Every value of the dict EnvoyData.<attr>, labelled by its key (serial, phase, relay id)."""
 
     def select(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -253,7 +279,7 @@ def keyed(attr: str) -> Selector:
             if mapping[key] is not None:
                 yield (str(key),), mapping[key]
 
-    return select
+    return DataSelector((attr,), select)
 
 
 def celsius_extractor(select: Selector, field: str) -> Extractor:
@@ -295,4 +321,5 @@ def celsius_metric(
         source=source,
         covers=(f"{model}.{field}",),
         subsystem=subsystem,
+        reads=reads_of(select),
     )

@@ -29,7 +29,9 @@ def merge(parts: Iterable[EnvoyData]) -> EnvoyData:
             if isinstance(value, dict):
                 if not value and current is not None:
                     continue
-                setattr(merged, name, {**(current or {}), **value})
+                # One part's dict is shared as it is (parts are not changed once read), so
+                # the output can tell unchanged data by identity; two parts' dicts merge.
+                setattr(merged, name, {**current, **value} if current else value)
             else:
                 setattr(merged, name, value)
     return merged

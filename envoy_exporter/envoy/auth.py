@@ -215,7 +215,7 @@ class EnvoyTokenAuth(EnvoyAuth):
     def request_kwargs(self) -> dict[str, Any]:
         # The session cookie stands in for the token; without one, send the token itself.
         if self._cookies:
-            return {"cookies": dict(self._cookies)}
+            return {"cookies": self._cookies}
         return {"headers": self.headers}
 
     def get_endpoint_url(self, endpoint: str) -> str:

@@ -12,7 +12,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -74,33 +74,73 @@ class EnvoyCollector(Collector):
         return list(families(self._target.snapshot(), self._catalogue))
 
 
-class _SnapshotCollector(Collector):
-    def __init__(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
+class _Families(Collector):
+    def __init__(self, metrics: list[Metric]) -> None:
+        self._metrics = metrics
 
     def collect(self) -> Iterable[Metric]:
-        return list(families(self._snapshot))
+        return self._metrics
 
 
 def render_snapshot(snapshot: Snapshot) -> bytes:
     """The text exposition (format 0.0.4) of one snapshot."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_SnapshotCollector(snapshot))
-    return generate_latest(registry)
+    return generate_latest(_Families(list(families(snapshot))))
 
 
-_rendered: weakref.WeakKeyDictionary[Target, tuple[int, bytes]] = weakref.WeakKeyDictionary()
-_rendered_lock = threading.Lock()
+class SnapshotRenderer:
+    """Renders the snapshots of one target, writing again only what changed.
+
+    Most of a gateway changes slowly (inverters every 5 minutes, configuration hourly) while
+    power is read every refresh: an entry whose data objects are the very ones it was last
+    written from (MetricSpec.reads) keeps its text. Entries reading more than the data (the
+    exporter's health) are written every time.
+    """
+
+    def __init__(self, catalogue: Iterable[MetricSpec] = CATALOGUE) -> None:
+        self._catalogue = tuple(catalogue)
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._text = b""
+        # entry index -> (the objects it was written from, its text)
+        self._chunks: dict[int, tuple[tuple[object, ...], bytes]] = {}
+
+    def render(self, snapshot: Snapshot) -> bytes:
+        """The exposition of `snapshot`, built once per generation."""
+        with self._lock:
+            if snapshot.generation != self._generation:
+                self._text = b"".join(self._chunk(i, snapshot) for i in range(len(self._catalogue)))
+                self._generation = snapshot.generation
+            return self._text
+
+    def _chunk(self, index: int, snapshot: Snapshot) -> bytes:
+        spec = self._catalogue[index]
+        data = snapshot.data
+        if spec.reads is None or data is None:
+            return _text(spec, snapshot)
+        inputs = tuple(getattr(data, name) for name in spec.reads)
+        kept = self._chunks.get(index)
+        # Identity, not equality: the kept objects are referenced here, so an id is never reused.
+        if kept is not None and all(a is b for a, b in zip(kept[0], inputs, strict=True)):
+            return kept[1]
+        text = _text(spec, snapshot)
+        self._chunks[index] = (inputs, text)
+        return text
+
+
+def _text(spec: MetricSpec, snapshot: Snapshot) -> bytes:
+    samples = spec.samples(snapshot)
+    return generate_latest(_Families([_family(spec, samples)])) if samples else b""
+
+
+_renderers: weakref.WeakKeyDictionary[Target, SnapshotRenderer] = weakref.WeakKeyDictionary()
+_renderers_lock = threading.Lock()
 
 
 def render(target: Target) -> bytes:
     """The target's current snapshot as text exposition, built once per snapshot generation."""
     snapshot = target.snapshot()
-    with _rendered_lock:
-        cached = _rendered.get(target)
-    if cached is not None and cached[0] == snapshot.generation:
-        return cached[1]
-    text = render_snapshot(snapshot)
-    with _rendered_lock:
-        _rendered[target] = (snapshot.generation, text)
-    return text
+    with _renderers_lock:
+        renderer = _renderers.get(target)
+        if renderer is None:
+            renderer = _renderers[target] = SnapshotRenderer()
+    return renderer.render(snapshot)
