@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
+from envoy_exporter.collector.book import PartBook
 from envoy_exporter.collector.parts import count_decreases, lifetime_counters
 from envoy_exporter.collector.schedule import Schedule
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.models.envoy import EnvoyData
+from envoy_exporter.envoy.models.inverter import EnvoyInverter
 from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
 from envoy_exporter.simulator.server import Request, SimulatedEnvoy
 from envoy_exporter.simulator.source import Answer
@@ -320,6 +322,19 @@ def test_counter_decreases_are_counted() -> None:
     after = EnvoyData(system_production=EnvoySystemProduction(90, 10, 1, 5))
     assert count_decreases(lifetime_counters(before), lifetime_counters(after)) == 1
     assert count_decreases(lifetime_counters(after), lifetime_counters(before)) == 0
+
+
+def test_book_counts_each_decrease_once_and_skips_unchanged_objects() -> None:
+    book = PartBook(Schedule(15.0, 0.5), 15.0)
+    inverters = {"1": EnvoyInverter("1", 0, 1, 1, lifetime_energy=500)}
+    production = EnvoySystemProduction(100, 10, 1, 5)
+    assert book.count_decreases(EnvoyData(system_production=production, inverters=inverters)) == 0
+    lower = EnvoySystemProduction(90, 10, 1, 4)
+    assert book.count_decreases(EnvoyData(system_production=lower, inverters=inverters)) == 1
+    # the same objects again: nothing new went backwards
+    assert book.count_decreases(EnvoyData(system_production=lower, inverters=inverters)) == 1
+    fewer = {"1": EnvoyInverter("1", 0, 1, 1, lifetime_energy=400)}
+    assert book.count_decreases(EnvoyData(system_production=lower, inverters=fewer)) == 2
 
 
 def test_token_close_to_expiry_is_renewed_from_enlighten(simulator: Any) -> None:

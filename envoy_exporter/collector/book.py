@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..envoy.models.envoy import EnvoyData
-from .parts import count_decreases, lifetime_counters, merge
+from .parts import LIFETIME_FIELDS, count_decreases, lifetime_counters_of, merge
 from .runner import PartResult
 from .schedule import Schedule
 from .snapshot import PartStatus
@@ -25,6 +25,9 @@ class _Part:
     interval: float = 0.0
 
 
+_UNSEEN = object()
+
+
 class PartBook:
     """Keeps each part's last good data so that one failing part costs only itself."""
 
@@ -35,6 +38,7 @@ class PartBook:
         self._order: list[str] = []
         self._endpoints: dict[str, tuple[str, ...]] = {}
         self._counters: dict[str, float] = {}
+        self._counted: dict[str, object] = {}
         self.decreases = 0
 
     def set_updaters(self, endpoints: dict[str, tuple[str, ...]]) -> None:
@@ -104,7 +108,14 @@ class PartBook:
 
     def count_decreases(self, data: EnvoyData) -> int:
         """Note the lifetime counters of `data`; the total of those seen going backwards."""
-        after = lifetime_counters(data)
-        self.decreases += count_decreases(self._counters, after)
-        self._counters.update(after)
+        for attr in LIFETIME_FIELDS:
+            value = getattr(data, attr)
+            # A part not read again hands over the very same objects: nothing new to count
+            # (hundreds of inverters would otherwise be walked at every power refresh).
+            if value is self._counted.get(attr, _UNSEEN):
+                continue
+            self._counted[attr] = value
+            after = lifetime_counters_of(attr, value)
+            self.decreases += count_decreases(self._counters, after)
+            self._counters.update(after)
         return self.decreases

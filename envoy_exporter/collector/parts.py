@@ -39,25 +39,33 @@ def merge(parts: Iterable[EnvoyData]) -> EnvoyData:
 
 _FLOWS = ("system_production", "system_consumption")
 _METERS = ("ctmeter_production", "ctmeter_consumption", "ctmeter_storage")
+_METER_COUNTERS = ("energy_delivered", "energy_received")
+#: EnvoyData attribute -> the lifetime counters of each object in it
+LIFETIME_FIELDS: dict[str, tuple[str, ...]] = {
+    **{a: ("watt_hours_lifetime",) for f in _FLOWS for a in (f, f"{f}_phases")},
+    **{a: _METER_COUNTERS for m in _METERS for a in (m, f"{m}_phases")},
+    "inverters": ("lifetime_energy",),
+}
 
 
 def lifetime_counters(data: EnvoyData) -> dict[str, float]:
     """Every lifetime energy counter in the data, keyed by where it sits."""
-    return dict(_lifetime(data))
+    counters: dict[str, float] = {}
+    for attr in LIFETIME_FIELDS:
+        counters.update(lifetime_counters_of(attr, getattr(data, attr)))
+    return counters
 
 
-def _lifetime(data: EnvoyData) -> Iterator[tuple[str, float]]:
-    for flow in _FLOWS:
-        yield from _values(flow, getattr(data, flow), ("watt_hours_lifetime",))
-        for phase, obj in (getattr(data, f"{flow}_phases") or {}).items():
-            yield from _values(f"{flow}.{phase}", obj, ("watt_hours_lifetime",))
-    for meter in _METERS:
-        wanted = ("energy_delivered", "energy_received")
-        yield from _values(meter, getattr(data, meter), wanted)
-        for phase, obj in (getattr(data, f"{meter}_phases") or {}).items():
-            yield from _values(f"{meter}.{phase}", obj, wanted)
-    for serial, inverter in data.inverters.items():
-        yield from _values(f"inverter.{serial}", inverter, ("lifetime_energy",))
+def lifetime_counters_of(attr: str, value: Any) -> dict[str, float]:
+    """The lifetime counters of one EnvoyData attribute (an object, or a dict of them)."""
+    names = LIFETIME_FIELDS[attr]
+    if isinstance(value, dict):
+        where = "inverter" if attr == "inverters" else attr.removesuffix("_phases")
+        counters: dict[str, float] = {}
+        for key, obj in value.items():
+            counters.update(_values(f"{where}.{key}", obj, names))
+        return counters
+    return dict(_values(attr, value, names))
 
 
 def _values(where: str, obj: Any, names: tuple[str, ...]) -> Iterator[tuple[str, float]]:

@@ -22,6 +22,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from ..catalogue import CATALOGUE, MetricSpec, Sample
+from .text import FamilyWriter
 
 if TYPE_CHECKING:
     from ..collector.snapshot import Snapshot
@@ -91,13 +92,14 @@ class SnapshotRenderer:
     """Renders the snapshots of one target, writing again only what changed.
 
     Most of a gateway changes slowly (inverters every 5 minutes, configuration hourly) while
-    power is read every refresh: an entry whose data objects are the very ones it was last
-    written from (MetricSpec.reads) keeps its text. Entries reading more than the data (the
-    exporter's health) are written every time.
+    power is read every refresh: an entry whose data (MetricSpec.reads) is the same as when
+    it was last written keeps its text. Entries reading more than the data (the exporter's
+    health) are written every time.
     """
 
     def __init__(self, catalogue: Iterable[MetricSpec] = CATALOGUE) -> None:
         self._catalogue = tuple(catalogue)
+        self._writers = [FamilyWriter(spec) for spec in self._catalogue]
         self._lock = threading.Lock()
         self._generation = -1
         self._text = b""
@@ -113,23 +115,24 @@ class SnapshotRenderer:
             return self._text
 
     def _chunk(self, index: int, snapshot: Snapshot) -> bytes:
-        spec = self._catalogue[index]
+        spec, writer = self._catalogue[index], self._writers[index]
         data = snapshot.data
         if spec.reads is None or data is None:
-            return _text(spec, snapshot)
+            return writer.write(spec.samples(snapshot))
         inputs = tuple(getattr(data, name) for name in spec.reads)
         kept = self._chunks.get(index)
-        # Identity, not equality: the kept objects are referenced here, so an id is never reused.
-        if kept is not None and all(a is b for a, b in zip(kept[0], inputs, strict=True)):
+        if kept is not None and all(map(_same, kept[0], inputs)):
             return kept[1]
-        text = _text(spec, snapshot)
+        text = writer.write(spec.samples(snapshot))
         self._chunks[index] = (inputs, text)
         return text
 
 
-def _text(spec: MetricSpec, snapshot: Snapshot) -> bytes:
-    samples = spec.samples(snapshot)
-    return generate_latest(_Families([_family(spec, samples)])) if samples else b""
+def _same(kept: object, new: object) -> bool:
+    # Mostly the very objects of a part that was not read again. An updater that reads a fresh
+    # endpoint beside a stored one (ensemble: secctrl every refresh, the inventory hourly)
+    # builds new but equal models from the stored answer: equal models give equal samples.
+    return kept is new or kept == new
 
 
 _renderers: weakref.WeakKeyDictionary[Target, SnapshotRenderer] = weakref.WeakKeyDictionary()
