@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
+from itertools import groupby
 from typing import TYPE_CHECKING
 
 from prometheus_client import generate_latest
@@ -92,40 +93,47 @@ class SnapshotRenderer:
     """Renders the snapshots of one target, writing again only what changed.
 
     Most of a gateway changes slowly (inverters every 5 minutes, configuration hourly) while
-    power is read every refresh: an entry whose data (MetricSpec.reads) is the same as when
-    it was last written keeps its text. Entries reading more than the data (the exporter's
-    health) are written every time.
+    power is read every refresh. Consecutive catalogue entries that read the same data
+    (MetricSpec.reads) form a run; a run whose data is the same as when it was last written
+    keeps its text. Entries reading more than the data (the exporter's health) are written
+    every time.
     """
 
     def __init__(self, catalogue: Iterable[MetricSpec] = CATALOGUE) -> None:
-        self._catalogue = tuple(catalogue)
-        self._writers = [FamilyWriter(spec) for spec in self._catalogue]
+        entries = [(spec, FamilyWriter(spec)) for spec in catalogue]
+        self._runs = [
+            (reads, list(run)) for reads, run in groupby(entries, key=lambda e: e[0].reads)
+        ]
         self._lock = threading.Lock()
         self._generation = -1
         self._text = b""
-        # entry index -> (the objects it was written from, its text)
-        self._chunks: dict[int, tuple[tuple[object, ...], bytes]] = {}
+        # run index -> (the objects it was written from, its text)
+        self._kept: dict[int, tuple[tuple[object, ...], bytes]] = {}
 
     def render(self, snapshot: Snapshot) -> bytes:
         """The exposition of `snapshot`, built once per generation."""
         with self._lock:
             if snapshot.generation != self._generation:
-                self._text = b"".join(self._chunk(i, snapshot) for i in range(len(self._catalogue)))
+                self._text = b"".join(self._run(i, snapshot) for i in range(len(self._runs)))
                 self._generation = snapshot.generation
             return self._text
 
-    def _chunk(self, index: int, snapshot: Snapshot) -> bytes:
-        spec, writer = self._catalogue[index], self._writers[index]
+    def _run(self, index: int, snapshot: Snapshot) -> bytes:
+        reads, entries = self._runs[index]
         data = snapshot.data
-        if spec.reads is None or data is None:
-            return writer.write(spec.samples(snapshot))
-        inputs = tuple(getattr(data, name) for name in spec.reads)
-        kept = self._chunks.get(index)
+        if reads is None or data is None:
+            return _write(entries, snapshot)
+        inputs = tuple(getattr(data, name) for name in reads)
+        kept = self._kept.get(index)
         if kept is not None and all(map(_same, kept[0], inputs)):
             return kept[1]
-        text = writer.write(spec.samples(snapshot))
-        self._chunks[index] = (inputs, text)
+        text = _write(entries, snapshot)
+        self._kept[index] = (inputs, text)
         return text
+
+
+def _write(entries: list[tuple[MetricSpec, FamilyWriter]], snapshot: Snapshot) -> bytes:
+    return b"".join(writer.write(spec.samples(snapshot)) for spec, writer in entries)
 
 
 def _same(kept: object, new: object) -> bool:

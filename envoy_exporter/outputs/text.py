@@ -15,6 +15,8 @@ from prometheus_client.utils import floatToGoString
 
 from ..catalogue import MetricSpec, Sample
 
+#: series names kept per family; labels are bounded, this only guards a runaway label
+MAX_KEPT_SERIES = 10_000
 #: prometheus_client's own float format (Go's), so the bytes equal generate_latest's
 _go_float: Callable[[float], str] = floatToGoString
 
@@ -39,20 +41,28 @@ class FamilyWriter:
         self._info = spec.kind == "info"
         self._order = sorted(range(len(spec.labels)), key=lambda i: spec.labels[i])
         self._label_names = spec.labels
+        self._prefixes: dict[tuple[str, ...], str] = {}
 
     def write(self, samples: Sequence[Sample]) -> bytes:
         """The family with these samples; nothing at all without samples."""
         if not samples:
             return b""
         lines = [self._header]
-        name, names, order = self._name, self._label_names, self._order
+        prefixes = self._prefixes
         for sample in samples:
-            value = _go_float(1.0 if self._info else sample.value)
-            if order:
-                labels = ",".join(
-                    f'{names[i]}="{_escape_value(str(sample.labels[i]))}"' for i in order
-                )
-                lines.append(f"{name}{{{labels}}} {value}\n")
-            else:
-                lines.append(f"{name} {value}\n")
+            prefix = prefixes.get(sample.labels)
+            if prefix is None:
+                prefix = self._prefix(sample.labels)
+            lines.append(f"{prefix} {_go_float(1.0 if self._info else sample.value)}\n")
         return "".join(lines).encode()
+
+    def _prefix(self, values: tuple[str, ...]) -> str:
+        """`name{labels}` of one series, kept: the same series come back at every refresh."""
+        if not self._order:
+            return self._name
+        names = self._label_names
+        labels = ",".join(f'{names[i]}="{_escape_value(str(values[i]))}"' for i in self._order)
+        if len(self._prefixes) >= MAX_KEPT_SERIES:
+            self._prefixes.clear()
+        prefix = self._prefixes[values] = f"{self._name}{{{labels}}}"
+        return prefix
