@@ -193,6 +193,13 @@ def test_ct_power_reads_production_json_rarely() -> None:
     assert schedule.base_interval("/production.json?details=1") == 900.0
 
 
+def test_battery_power_every_refresh_charge_every_minute() -> None:
+    schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
+    assert schedule.base_interval("/ivp/ensemble/power") == 15.0
+    assert schedule.base_interval("/ivp/ensemble/secctrl") == 60.0
+    assert Schedule(cache_ttl=120.0, busy_budget=0.05).base_interval("/ivp/ensemble/secctrl") == 120
+
+
 def test_failing_endpoint_drops_only_its_part(simulator: Any) -> None:
     fault = PathFault(INVERTERS)
     sim = simulator("metered-3phase", sleep=False, fault=fault)

@@ -17,6 +17,8 @@ INVERTER_INTERVAL = 300.0
 #: gateway and only adds the lifetime/today energies, which the CT counters also carry
 SUMMARY_INTERVAL = 900.0
 RELAY_INTERVAL = 60.0
+#: battery state of charge and stored energy: a battery at full power moves ~1 % a minute
+CHARGE_INTERVAL = 60.0
 CONFIG_INTERVAL = 3600.0
 #: no endpoint is stretched beyond this, so even a very slow gateway is read hourly
 MAX_INTERVAL = 3600.0
@@ -34,9 +36,10 @@ _POWER = frozenset(
         "/production.json",
         PRODUCTION_JSON,
         "/ivp/ensemble/power",
-        "/ivp/ensemble/secctrl",
     }
 )
+# secctrl holds state of charge and energies, no power.
+_CHARGE = frozenset({"/ivp/ensemble/secctrl"})
 # Inverters report every 5 minutes; reading them more often only costs the gateway.
 _INVERTERS = frozenset({"/api/v1/production/inverters", "/ivp/pdm/device_data"})
 # Relay and generator states change on events, not continuously.
@@ -89,6 +92,8 @@ class Schedule:
             return max(SUMMARY_INTERVAL, self.cache_ttl)
         if endpoint in _POWER:
             return self.cache_ttl
+        if endpoint in _CHARGE:
+            return max(CHARGE_INTERVAL, self.cache_ttl)
         if endpoint in _INVERTERS:
             return max(INVERTER_INTERVAL, self.cache_ttl)
         if endpoint in _RELAYS:
