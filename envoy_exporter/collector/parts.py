@@ -14,27 +14,27 @@ if TYPE_CHECKING:
     from ..envoy.envoy import Envoy
     from .snapshot import GatewayInfo
 
-_FIELDS = tuple(f.name for f in fields(EnvoyData))
+_FIELDS = frozenset(f.name for f in fields(EnvoyData) if f.name != "raw")
 
 
 def merge(parts: Iterable[EnvoyData]) -> EnvoyData:
     """One EnvoyData from several, in updater order: a later part's value wins, dicts merge."""
-    merged = EnvoyData()
+    values: dict[str, Any] = {}
     for part in parts:
-        for name in _FIELDS:
-            value = getattr(part, name)
-            if value is None:
+        # Each part sets a few of the ~30 fields: walk only those it set.
+        for name, value in vars(part).items():
+            if value is None or name not in _FIELDS:
                 continue
-            current = getattr(merged, name)
+            current = values.get(name)
             if isinstance(value, dict):
                 if not value and current is not None:
                     continue
                 # One part's dict is shared as it is (parts are not changed once read), so
                 # the output can tell unchanged data by identity; two parts' dicts merge.
-                setattr(merged, name, {**current, **value} if current else value)
+                values[name] = {**current, **value} if current else value
             else:
-                setattr(merged, name, value)
-    return merged
+                values[name] = value
+    return EnvoyData(**values)
 
 
 _FLOWS = ("system_production", "system_consumption")
