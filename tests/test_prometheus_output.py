@@ -323,8 +323,13 @@ def test_renderer_rewrites_only_entries_whose_data_changed() -> None:
     inverter_power = "enphase_inverter_power_watts"
     assert [s[inverter_power] for s in seen] == [1, 1, 2]
     assert [s["enphase_production_power_watts"] for s in seen] == [1, 2, 2]
-    assert [s["enphase_up"] for s in seen] == [1, 2, 3]  # health: written every time
+    assert [s["enphase_up"] for s in seen] == [1, 1, 1]  # snapshot.up stayed True
     assert b'enphase_inverter_power_watts{serial="1001"} 250.0' in renderer.render(snapshot)
+    down = Snapshot(target="site", up=False, data=None, generation=4, refreshed_at=0.0)
+    text = renderer.render(down)
+    assert text == render_snapshot(down)
+    assert b"enphase_up 0.0" in text and b"enphase_inverter" not in text
+    assert calls["enphase_up"] == 2
 
 
 def test_render_over_an_hour_equals_a_full_render(simulator: Any) -> None:

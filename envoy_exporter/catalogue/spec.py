@@ -55,8 +55,8 @@ class MetricSpec:
     covers: tuple[str, ...] = ()
     scale: float = UNIT
     subsystem: str = ""
-    #: the EnvoyData attributes the entry reads and nothing else; while they hold the same
-    #: objects its samples are the same. None: it reads more of the snapshot than the data.
+    #: everything the entry reads: EnvoyData attributes by name, Snapshot attributes as
+    #: "snapshot.<name>"; while these are equal its samples are the same. None: not said.
     reads: tuple[str, ...] | None = None
 
     def samples(self, snapshot: Snapshot) -> list[Sample]:

@@ -93,10 +93,9 @@ class SnapshotRenderer:
     """Renders the snapshots of one target, writing again only what changed.
 
     Most of a gateway changes slowly (inverters every 5 minutes, configuration hourly) while
-    power is read every refresh. Consecutive catalogue entries that read the same data
-    (MetricSpec.reads) form a run; a run whose data is the same as when it was last written
-    keeps its text. Entries reading more than the data (the exporter's health) are written
-    every time.
+    power is read every refresh. Consecutive catalogue entries that read the same things
+    (MetricSpec.reads) form a run; a run whose inputs are equal to those it was last written
+    from keeps its text. Entries that do not say what they read are written every time.
     """
 
     def __init__(self, catalogue: Iterable[MetricSpec] = CATALOGUE) -> None:
@@ -120,16 +119,25 @@ class SnapshotRenderer:
 
     def _run(self, index: int, snapshot: Snapshot) -> bytes:
         reads, entries = self._runs[index]
-        data = snapshot.data
-        if reads is None or data is None:
+        if reads is None:
             return _write(entries, snapshot)
-        inputs = tuple(getattr(data, name) for name in reads)
+        inputs = tuple(_read(snapshot, name) for name in reads)
         kept = self._kept.get(index)
         if kept is not None and all(map(_same, kept[0], inputs)):
             return kept[1]
         text = _write(entries, snapshot)
         self._kept[index] = (inputs, text)
         return text
+
+
+_NO_DATA = object()
+
+
+def _read(snapshot: Snapshot, name: str) -> object:
+    if name.startswith("snapshot."):
+        return getattr(snapshot, name[9:])
+    data = snapshot.data
+    return _NO_DATA if data is None else getattr(data, name)
 
 
 def _write(entries: list[tuple[MetricSpec, FamilyWriter]], snapshot: Snapshot) -> bytes:
