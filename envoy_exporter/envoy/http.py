@@ -16,7 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.cookies import RequestsCookieJar
-from requests.hooks import default_hooks
+from requests.hooks import default_hooks, dispatch_hook
 from requests.structures import CaseInsensitiveDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -194,6 +194,14 @@ class EnvoyAdapter(HTTPAdapter):
     def max_retries(self, value: Retry) -> None:
         self._retry = value
 
+    def request_url(self, request: requests.PreparedRequest, proxies: Any) -> str:
+        # Without a proxy the request line carries the path only; requests parses the URL
+        # twice per request to find that out.
+        if not proxies:
+            return request.path_url
+        url: str = super().request_url(request, proxies)
+        return url
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
@@ -279,15 +287,7 @@ class GatewayHTTP:
         try:
             prepared = self._prepare(method, url, headers, cookies, auth, json)
             with retries(NO_RETRY) if not retry else _nothing():
-                response = self.session.send(
-                    prepared,
-                    timeout=self.timeout,
-                    verify=self.verify_ssl,
-                    allow_redirects=False,
-                    stream=True,
-                    proxies=self.session.proxies,
-                    cert=None,
-                )
+                response = self._exchange(prepared)
             read_limited(response, endpoint)
         except requests.RequestException as err:
             self._record(endpoint, method, response, started, _describe(err))
@@ -297,6 +297,24 @@ class GatewayHTTP:
             raise
         self._record(endpoint, method, response, started, None)
         return response
+
+    def _exchange(self, prepared: requests.PreparedRequest) -> requests.Response:
+        # The adapter directly, as Session.send would, less what a gateway never needs:
+        # redirects (not followed), the session's cookie jar (the auth keeps its cookie) and
+        # proxies from the environment. The response hooks run: the digest handler is one.
+        options: dict[str, Any] = {
+            "stream": True,
+            "timeout": self.timeout,
+            "verify": self.verify_ssl,
+            "cert": None,
+            "proxies": self.session.proxies,
+        }
+        adapter = self.session.get_adapter(prepared.url or "")
+        response = adapter.send(prepared, **options)
+        hooked: requests.Response = dispatch_hook(  # type: ignore[no-untyped-call]
+            "response", prepared.hooks, response, **options
+        )
+        return hooked
 
     def _prepare(
         self,
