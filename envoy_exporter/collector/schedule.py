@@ -49,6 +49,11 @@ _CONFIG_PREFIXES = ("/ivp/ss/", "/inventory", "/home", "/admin/lib/tariff", "/in
 _CONFIG = frozenset({"/ivp/meters", "/ivp/ensemble/inventory", "/ivp/ensemble/status"})
 
 
+def busy_ratio(intervals: dict[str, float], latencies: dict[str, float]) -> float:
+    """Share of the gateway's time spent answering endpoints read at these intervals."""
+    return sum(latencies.get(e, 0.0) / i for e, i in intervals.items())
+
+
 class Schedule:
     """Per-endpoint refresh intervals under a gateway busy-time budget. Thread-safe."""
 
@@ -124,9 +129,7 @@ class Schedule:
 
     def busy_ratio(self) -> float:
         """Estimated share of the gateway's time spent answering at the effective intervals."""
-        intervals = self.intervals()
-        latency = self.latencies()
-        return sum(latency.get(e, 0.0) / i for e, i in intervals.items())
+        return busy_ratio(self.intervals(), self.latencies())
 
     def _compute(self) -> dict[str, float]:
         result = {e: self.base_interval(e) for e in self._endpoints}

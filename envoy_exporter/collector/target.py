@@ -20,7 +20,7 @@ from .book import STALE_INTERVALS, PartBook
 from .config import TargetConfig
 from .parts import poor_quality, token_expiry
 from .runner import PartResult, run_updaters
-from .schedule import Schedule
+from .schedule import Schedule, busy_ratio
 from .snapshot import GatewayInfo, PartStatus, Snapshot, frozen_map
 from .store import ResponseStore
 
@@ -395,6 +395,7 @@ class Target:
         with self._stats_lock:
             requests = dict(self._requests)
             seconds = dict(self._request_seconds)
+        intervals, latencies = self.schedule.intervals(), self.schedule.latencies()
         return Snapshot(
             target=self.name,
             up=up,
@@ -406,11 +407,11 @@ class Target:
             parts=frozen_map(statuses),
             token_expiry=token_expiry(self._envoy),
             last_success=self._last_success,
-            intervals=frozen_map(self.schedule.intervals()),
-            latencies=frozen_map(self.schedule.latencies()),
+            intervals=frozen_map(intervals),
+            latencies=frozen_map(latencies),
             requests=frozen_map(requests),
             request_seconds=frozen_map(seconds),
-            busy_ratio=self.schedule.busy_ratio(),
+            busy_ratio=busy_ratio(intervals, latencies),
             counter_decreases=self._book.decreases,
             poor_data_quality=poor,
             properties=frozen_map(self._properties),
