@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from prometheus_client import generate_latest
@@ -101,13 +102,14 @@ class SnapshotRenderer:
     def __init__(self, catalogue: Iterable[MetricSpec] = CATALOGUE) -> None:
         entries = [(spec, FamilyWriter(spec)) for spec in catalogue]
         self._runs = [
-            (reads, list(run)) for reads, run in groupby(entries, key=lambda e: e[0].reads)
+            (None if reads is None else _inputs_of(reads), list(run))
+            for reads, run in groupby(entries, key=lambda e: e[0].reads)
         ]
         self._lock = threading.Lock()
         self._generation = -1
         self._text = b""
-        # run index -> (the objects it was written from, its text)
-        self._kept: dict[int, tuple[tuple[object, ...], bytes]] = {}
+        # run index -> (the inputs it was written from, its text)
+        self._kept: dict[int, tuple[object, bytes]] = {}
 
     def render(self, snapshot: Snapshot) -> bytes:
         """The exposition of `snapshot`, built once per generation."""
@@ -118,12 +120,17 @@ class SnapshotRenderer:
             return self._text
 
     def _run(self, index: int, snapshot: Snapshot) -> bytes:
-        reads, entries = self._runs[index]
-        if reads is None:
+        inputs_of, entries = self._runs[index]
+        if inputs_of is None:
             return _write(entries, snapshot)
-        inputs = tuple(_read(snapshot, name) for name in reads)
+        inputs = inputs_of(snapshot)
         kept = self._kept.get(index)
-        if kept is not None and all(map(_same, kept[0], inputs)):
+        # Tuple equality tries identity first: the objects of a part that was not read again
+        # match at once. An updater that reads a fresh endpoint beside a stored one (ensemble:
+        # power every refresh, the inventory hourly) builds new but equal models from the
+        # stored answer, and equal models give equal samples. The kept inputs stay
+        # referenced, so an identity is never that of a recycled object.
+        if kept is not None and kept[0] == inputs:
             return kept[1]
         text = _write(entries, snapshot)
         self._kept[index] = (inputs, text)
@@ -133,22 +140,23 @@ class SnapshotRenderer:
 _NO_DATA = object()
 
 
-def _read(snapshot: Snapshot, name: str) -> object:
-    if name.startswith("snapshot."):
-        return getattr(snapshot, name[9:])
-    data = snapshot.data
-    return _NO_DATA if data is None else getattr(data, name)
+def _inputs_of(reads: tuple[str, ...]) -> Callable[[Snapshot], object]:
+    """What a run reads from a snapshot, as one comparable value."""
+    data_names = [name for name in reads if not name.startswith("snapshot.")]
+    snapshot_names = [name.removeprefix("snapshot.") for name in reads if name not in data_names]
+    from_data = attrgetter(*data_names) if data_names else None
+    from_snapshot = attrgetter(*snapshot_names) if snapshot_names else None
+
+    def inputs(snapshot: Snapshot) -> object:
+        data = snapshot.data
+        of_data = None if from_data is None else (_NO_DATA if data is None else from_data(data))
+        return of_data, None if from_snapshot is None else from_snapshot(snapshot)
+
+    return inputs
 
 
 def _write(entries: list[tuple[MetricSpec, FamilyWriter]], snapshot: Snapshot) -> bytes:
     return b"".join(writer.write(spec.samples(snapshot)) for spec, writer in entries)
-
-
-def _same(kept: object, new: object) -> bool:
-    # Mostly the very objects of a part that was not read again. An updater that reads a fresh
-    # endpoint beside a stored one (ensemble: secctrl every refresh, the inventory hourly)
-    # builds new but equal models from the stored answer: equal models give equal samples.
-    return kept is new or kept == new
 
 
 _renderers: weakref.WeakKeyDictionary[Target, SnapshotRenderer] = weakref.WeakKeyDictionary()
