@@ -38,7 +38,6 @@ def run(
     period: float = 60.0,
     rounds: int = 3,
     profile: str = "battery",
-    patched: bool = False,
     workers: int = 8,
     ramp: float | None = None,
 ) -> dict[str, Any]:
@@ -51,7 +50,6 @@ def run(
         "rounds": rounds,
         "profile": profile,
         "scrape_timeout": SCRAPE_TIMEOUT,
-        "patched": patched,
         "workers": workers,
         "ramp": ramp,
     }
@@ -59,7 +57,6 @@ def run(
         config = config_yaml(sims.gateways)
         with ExporterProcess(
             config=config,
-            patched=patched,
             log_level="warning",
             extra_args=("--web.max-threads", str(workers)),
         ) as exporter:
@@ -157,7 +154,6 @@ def main() -> None:
     parser.add_argument("--period", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", default="battery")
-    parser.add_argument("--patched", action="store_true", help="bench.patched_serve's fixes")
     parser.add_argument("--workers", type=int, default=8, help="--web.max-threads")
     parser.add_argument("--ramp", type=float, help="seconds over which round 0 connects")
     args = parser.parse_args()
@@ -166,13 +162,10 @@ def main() -> None:
         args.period,
         args.rounds,
         profile=args.profile,
-        patched=args.patched,
         workers=args.workers,
         ramp=args.ramp,
     )
-    suffix = ("_patched" if args.patched else "") + (
-        f"_w{args.workers}" if args.workers != 8 else ""
-    )
+    suffix = f"_w{args.workers}" if args.workers != 8 else ""
     save(f"fleet_{args.count}_{args.profile}{suffix}", result)
     for r in result["rounds_detail"]:
         print(

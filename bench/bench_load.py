@@ -19,12 +19,10 @@ from .common import (
     POLL_SECONDS,
     FakeClock,
     RefPoller,
-    connection_close_echoed,
     save,
     target_config,
 )
 from .latency import LatencyModel
-from .proposed import proposed_fixes
 
 PROFILES = ("battery", "legacy")
 
@@ -113,8 +111,7 @@ def run(
         "profiles": {},
     }
     for profile in profiles:
-        with connection_close_echoed():
-            out["profiles"][profile] = _compare(profile, polls, warmup)
+        out["profiles"][profile] = _compare(profile, polls, warmup)
     return out
 
 
@@ -127,8 +124,6 @@ def _compare(profile: str, polls: int, warmup: int) -> dict[str, Any]:
         "reference": run_reference(profile, polls, warmup),
         "reference_first_hour": run_reference(profile, polls),
     }
-    with proposed_fixes():
-        runs["exporter_proposed"] = run_exporter(profile, polls, warmup)
     ref = runs["reference"]
     for run_ in runs.values():
         run_["busy_ratio"] = run_["busy_seconds_per_hour"] / ref["busy_seconds_per_hour"]

@@ -83,12 +83,11 @@ def run(
     seconds: float = 10.0,
     heavy: int = 200,
     heavy_seconds: float = 20.0,
-    patched: bool = False,
 ) -> dict[str, Any]:
-    result: dict[str, Any] = {"patched": patched}
+    result: dict[str, Any] = {}
     with (
         SimProcess("--profile", "large") as sims,
-        ExporterProcess(sims.gateways[0], patched=patched) as exporter,
+        ExporterProcess(sims.gateways[0]) as exporter,
     ):
         body = requests.get(f"{exporter.url}/metrics", timeout=60)
         result["metrics_bytes"] = len(body.content)
@@ -117,10 +116,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--heavy", type=int, default=200)
     parser.add_argument("--heavy-seconds", type=float, default=20.0)
-    parser.add_argument("--patched", action="store_true", help="bench.patched_serve's fixes")
     args = parser.parse_args()
-    result = run(args.scrapers, args.seconds, args.heavy, args.heavy_seconds, args.patched)
-    save("scrape_patched" if args.patched else "scrape", result)
+    result = run(args.scrapers, args.seconds, args.heavy, args.heavy_seconds)
+    save("scrape", result)
     for key in ("healthy", "metrics", "metrics_identity", "heavy"):
         r = result[key]
         print(

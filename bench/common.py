@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,47 +137,3 @@ def save(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), **result}, indent=2, sort_keys=True) + "\n")
     return path
-
-
-def echo_connection_close() -> Callable[[], None]:
-    """Bench-side workaround: make the simulator say "Connection: close" when it closes.
-
-    The simulator closes the connection after a request carrying "Connection: close" (the
-    client sends it to firmware < 7) but does not say so in its answer, as nginx/openresty
-    would; urllib3 then pools the connection, and the next request on it races the server's
-    FIN ("Remote end closed connection without response"). Probe requests do not retry, so
-    a lost one repeats the whole probe and inflates the request count at random. Reported
-    to the simulator's owner (envoy_exporter/simulator/server.py, _GatewayHandler._send).
-    Returns the function that undoes the patch.
-    """
-    from dataclasses import replace
-
-    from envoy_exporter.simulator import server
-
-    handler: Any = server._GatewayHandler
-    original = handler.__dict__["_send"]
-    if getattr(original, "_bench_echo_close", False):
-        return lambda: None
-
-    def _send(self: Any, answer: Any, *args: Any, **kwargs: Any) -> None:
-        if self.close_connection and "Connection" not in answer.headers:
-            answer = replace(answer, headers={**answer.headers, "Connection": "close"})
-        original(self, answer, *args, **kwargs)
-
-    _send._bench_echo_close = True  # type: ignore[attr-defined]
-    handler._send = _send
-
-    def undo() -> None:
-        handler._send = original
-
-    return undo
-
-
-@contextlib.contextmanager
-def connection_close_echoed() -> Iterator[None]:
-    """echo_connection_close() for the duration of a `with` block."""
-    undo = echo_connection_close()
-    try:
-        yield
-    finally:
-        undo()

@@ -29,12 +29,10 @@ class ExporterProcess:
         gateway: dict[str, Any] | None = None,
         *,
         config: str | None = None,
-        patched: bool = False,
         log_level: str = "error",
         extra_args: tuple[str, ...] = (),
         **opts: Any,
     ) -> None:
-        """`patched`: run bench.patched_serve (the server fixes proposed to the owner)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="envoy-bench-")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -56,11 +54,7 @@ class ExporterProcess:
         args += extra_args
         for key, value in opts.items():
             args += [f"--{key.replace('_', '-')}", str(value)]
-        entry = (
-            ["-m", "bench.patched_serve"]
-            if patched
-            else ["-c", "from envoy_exporter.cli import main; main()"]
-        )
+        entry = ["-c", "from envoy_exporter.cli import main; main()"]
         self.proc = subprocess.Popen(
             [sys.executable, *entry, *args],
             cwd=ROOT,

@@ -41,11 +41,7 @@ def main() -> None:
     if "render" not in skip:
         save("render", bench_render.run())
     if "scrape" not in skip:
-        for patched in (False, True):
-            result = bench_scrape.run(
-                args.scrapers, args.seconds, 200, args.heavy_seconds, patched=patched
-            )
-            save("scrape_patched" if patched else "scrape", result)
+        save("scrape", bench_scrape.run(args.scrapers, args.seconds, 200, args.heavy_seconds))
     if "memory" not in skip:
         save("memory", bench_memory.run())
     if "growth" not in skip:
@@ -53,9 +49,7 @@ def main() -> None:
         save("growth", growth)
         bench_growth.plot(growth["rows"])
     if "fleet" not in skip:
-        for patched in (False, True):
-            result = bench_fleet.run(args.fleet, 60.0, args.fleet_rounds, patched=patched)
-            save(f"fleet_{args.fleet}{'_patched' if patched else ''}", result)
+        save(f"fleet_{args.fleet}", bench_fleet.run(args.fleet, 60.0, args.fleet_rounds))
     update_readme()
 
 

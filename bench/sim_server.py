@@ -22,8 +22,6 @@ from envoy_exporter.simulator.httpd import ThreadedServer
 from envoy_exporter.simulator.profiles import load_profile
 from envoy_exporter.simulator.server import SimulatedEnvoy, _GatewayHandler
 
-from .common import echo_connection_close
-
 
 def _server(sim: SimulatedEnvoy) -> ThreadedServer:
     tls = None if sim.legacy else server_context(sim.listen_host)
@@ -51,7 +49,6 @@ def main() -> None:
     parser.add_argument("--inverters", type=int)
     parser.add_argument("--count", type=int, default=1)
     args = parser.parse_args()
-    echo_connection_close()
     servers: list[ThreadedServer] = []
     for i in range(args.count):
         if args.captures is not None:
