@@ -25,7 +25,7 @@ from .report import update_readme
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hours", type=float, default=1.0, help="simulated hours counted")
-    parser.add_argument("--iterations", type=int, default=200, help="CPU: calls per figure")
+    parser.add_argument("--iterations", type=int, default=400, help="CPU: calls per figure")
     parser.add_argument("--scrapers", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0, help="scrape: per measurement")
     parser.add_argument("--heavy-seconds", type=float, default=20.0, help="200 scrapers for")

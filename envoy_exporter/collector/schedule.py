@@ -70,17 +70,21 @@ class Schedule:
         self._latency: dict[str, float] = {}
         self._lock = threading.Lock()
         self._effective: dict[str, float] | None = None
+        # The base intervals change with the tracked endpoints and ct_power only, while
+        # every answer moves a latency: recomputing them at each request cost more CPU
+        # than the request.
+        self._base: dict[str, float] | None = None
 
     def track(self, endpoints: Iterable[str]) -> None:
         """Set the endpoints the active updaters read (replaces the previous set)."""
         with self._lock:
             self._endpoints = set(endpoints)
-            self._effective = None
+            self._effective = self._base = None
 
     def set_ct_power(self, ct_power: bool) -> None:
         with self._lock:
             self.ct_power = ct_power
-            self._effective = None
+            self._effective = self._base = None
 
     def observe(self, endpoint: str, seconds: float) -> None:
         """Feed one measured answer time of the gateway."""
@@ -132,9 +136,13 @@ class Schedule:
         return busy_ratio(self.intervals(), self.latencies())
 
     def _compute(self) -> dict[str, float]:
-        result = {e: self.base_interval(e) for e in self._endpoints}
+        if self._base is None:
+            self._base = {e: self.base_interval(e) for e in self._endpoints}
+        result = dict(self._base)
         latency = {e: self._latency.get(e, 0.0) for e in result}
         busy = sum(latency[e] / result[e] for e in result)
+        if busy <= self.busy_budget:
+            return result
         # Stretch the slowest endpoints first: they cost the gateway most per read.
         for endpoint in sorted(result, key=lambda e: (-latency[e], e)):
             if busy <= self.busy_budget or latency[endpoint] <= 0:
