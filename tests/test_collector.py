@@ -493,3 +493,21 @@ def test_parts_with_nothing_due_are_not_parsed_again(
     assert set(snap.data.inverters) == set(first.data.inverters)  # type: ignore[union-attr]
     assert (snap.parts["inverters"].age_seconds or 0) < 300 + 15
     target.close()
+
+
+def test_authentication_state_follows_the_last_login(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    good = Target(config(sim), clock=FakeClock())
+    assert good.snapshot().auth_failed is False
+    good.close()
+    expired = Target(config(sim, token=sim.make_token(expires_in=-60.0)), clock=FakeClock())
+    snap = expired.snapshot()
+    assert not snap.up and snap.auth_failed is True
+    expired.close()
+    # Unreachable before any login: nothing is known about the credentials.
+    legacy = simulator("legacy", sleep=False)
+    cfg = config(legacy)
+    legacy.stop()
+    gone = Target(cfg, clock=FakeClock())
+    assert gone.snapshot().auth_failed is None
+    gone.close()

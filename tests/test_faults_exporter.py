@@ -404,6 +404,7 @@ def test_token_revoked_is_replaced_from_enlighten(rig: Callable[..., Rig]) -> No
     again = r.advance(TTL + 1)
     assert again.value("enphase_up") == 1.0
     assert again.value("enphase_exporter_collector_success", collector="meters") == 1.0
+    assert again.value("enphase_exporter_authentication_failed") == 0.0
     assert again.gateway_series() == good.gateway_series()
     assert any(x.status == 401 for x in sim.request_log)
 
@@ -418,6 +419,7 @@ def test_token_revoked_without_credentials_says_so(
     fault.enabled = True
     down = r.advance(TTL + 1)
     assert down.value("enphase_up") == 0.0
+    assert down.value("enphase_exporter_authentication_failed") == 1.0
     assert not down.has("enphase_ct_power")
     said = [x.getMessage() for x in problems(caplog)]
     assert len(said) == 1, said
@@ -427,13 +429,17 @@ def test_token_revoked_without_credentials_says_so(
 
 def test_401_on_one_endpoint_only(rig: Callable[..., Rig]) -> None:
     r = rig(F.Unauthorized())  # /ivp/meters/readings
-    r.settled()
+    assert r.settled().value("enphase_exporter_authentication_failed") == 0.0
     r.fault.enabled = True
     snap = r.advance(TTL + 1)
     assert snap.value("enphase_up") == 1.0
+    # refused again after a fresh login: the credentials may not read that endpoint
+    assert snap.value("enphase_exporter_authentication_failed") == 1.0
     assert snap.value("enphase_exporter_collector_success", collector="meters") == 0.0
     assert snap.value("enphase_exporter_collector_success", collector="inverters") == 1.0
     assert snap.value("enphase_exporter_requests_total", endpoint=READINGS, code="401")
+    r.fault.enabled = False
+    assert r.advance(TTL + 1).value("enphase_exporter_authentication_failed") == 0.0
 
 
 # -- /info -------------------------------------------------------------------------------

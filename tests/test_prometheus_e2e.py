@@ -389,14 +389,14 @@ def test_locked_out_gateway_raises_the_authentication_condition(stack: Stack) ->
     def instances(alert: str) -> set[str]:
         return {r["metric"].get("instance", "") for r in stack.vector(exprs[alert])}
 
-    # The condition needs the exporter's /info requests to have grown between two scrapes.
     _wait_for(
         "the authentication condition",
         lambda: LOCKED_OUT in instances("EnvoyExporterCannotAuthenticate"),
         time.monotonic() + 60,
     )
     assert instances("EnvoyExporterCannotAuthenticate") == {LOCKED_OUT}
-    assert instances("EnvoyGatewayDown") == {LOCKED_OUT}
+    # One alert for one cause: the locked-out gateway is not also "down".
+    assert instances("EnvoyGatewayDown") == set()
 
 
 @pytest.mark.parametrize("site", SITES)

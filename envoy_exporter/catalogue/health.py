@@ -313,6 +313,18 @@ EXPORTER: tuple[MetricSpec, ...] = (
         reads=("token_expiry",),
     ),
     _spec(
+        "enphase_exporter_authentication_failed",
+        "gauge",
+        "",
+        "1 when the last attempt to authenticate failed: the gateway or Enlighten refused "
+        "the credentials, the token expired, or no token could be had; 0 once the gateway "
+        "is read again",
+        (),
+        _scalar("auth_failed"),
+        _T,
+        reads=("auth_failed",),
+    ),
+    _spec(
         "enphase_exporter_counter_decreases_total",
         "counter",
         "",

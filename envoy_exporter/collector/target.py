@@ -6,14 +6,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 
 from cachetools import TTLCache
 
 from ..envoy.const import ENLIGHTEN_LOGIN_URL, ENLIGHTEN_TOKEN_URL, SupportedFeatures
 from ..envoy.envoy import Envoy
-from ..envoy.exceptions import EnvoyError
+from ..envoy.exceptions import EnvoyAuthenticationError, EnvoyAuthenticationRequired, EnvoyError
 from ..envoy.http import RequestRecord
 from ..envoy.models.envoy import EnvoyData
 from .book import STALE_INTERVALS, PartBook
@@ -22,6 +21,7 @@ from .parts import poor_quality, token_expiry
 from .runner import PartResult, run_updaters
 from .schedule import Schedule, busy_ratio
 from .snapshot import GatewayInfo, PartStatus, Snapshot, frozen_map
+from .stats import RequestStats
 from .store import ResponseStore
 
 __all__ = [
@@ -33,6 +33,8 @@ __all__ = [
     "TargetConfig",
 ]
 
+# The gateway or Enlighten refused the credentials, the token expired, or none could be had.
+AUTH_ERRORS = (EnvoyAuthenticationError, EnvoyAuthenticationRequired)
 _LOGGER = logging.getLogger(__name__)
 
 #: /info is read again this often (and after every unreadable refresh) to notice a new firmware
@@ -65,7 +67,7 @@ class Target:
         self._store = ResponseStore(self.schedule, self._clock)
         self._cache: TTLCache[str, Snapshot] = TTLCache(1, config.cache_ttl, timer=self._clock)
         self._lock = threading.Lock()
-        self._stats_lock = threading.Lock()
+        self._stats = RequestStats()
         self._envoy: Envoy | None = None
         self._book = PartBook(self.schedule, config.cache_ttl)
         self._info: GatewayInfo | None = None
@@ -73,10 +75,6 @@ class Target:
         self._properties: dict[str, float] = {}
         self._interface: object = None
         self._generation = 0
-        self._requests: Counter[tuple[str, str]] = Counter()
-        self._request_seconds: dict[str, float] = {}
-        self._answered = 0
-        self._asked = 0
         self._last_success: float | None = None
         self._next_info_check = 0.0
         self._next_probe = 0.0
@@ -84,10 +82,11 @@ class Target:
         self._seen_updaters: set[str] = set()
         self._check_info = False
         self._reprobe = False
-        self._transport_errors = 0
         self._token_retry_at = 0.0
         self._closed = False
         self._failing: set[str] = set()
+        #: whether the last attempt to authenticate failed; None before the first
+        self._auth_failed: bool | None = None
 
     @property
     def name(self) -> str:
@@ -132,23 +131,29 @@ class Target:
             return Snapshot(self.name, False, None, self._generation, self._wall_now, error=error)
 
     def _refresh(self, now: float) -> Snapshot:
-        with self._stats_lock:
-            self._answered = self._asked = 0
+        self._stats.begin_refresh()
         try:
             envoy = self._ready(now)
         except EnvoyError as err:
+            if isinstance(err, AUTH_ERRORS):
+                self._auth_failed = True
             return self._down(now, f"{type(err).__name__}: {err}")
         results = run_updaters(envoy.updaters, self._store, self._due_parts(envoy))
         if not results:
             # Every part is still within its interval: nothing to ask, nothing changed.
             return self._build(now, up=self._up, error=None)
         error = None
+        refused = False
         if any(r.auth_failed for r in results):
             results, error = self._reauthenticate(envoy, results)
+            # Refused again after a fresh login: the credentials, not a passing session.
+            refused = error is not None or any(r.auth_failed for r in results)
         if any(r.not_found for r in results):
             self._reprobe = True  # an endpoint vanished: the gateway may have changed
         self._book.apply(results, now, self._wall_now)
         up = self._readable(envoy, results)
+        if refused or up:
+            self._auth_failed = refused
         if up:
             self._last_success = self._wall_now
             self._report_parts(results)
@@ -181,8 +186,7 @@ class Target:
         broken endpoint and a broken gateway. A lost connection or refused credentials make the
         refresh unreadable.
         """
-        with self._stats_lock:
-            answered, asked = self._answered, self._asked
+        answered, asked = self._stats.refresh_counts()
         if answered > 0:
             return True
         ran = {r.name for r in results}
@@ -199,8 +203,7 @@ class Target:
             return False
         if (str(envoy.firmware), envoy.serial_number) != before:
             self._check_info = True  # a new firmware: start over at the next refresh
-        with self._stats_lock:
-            return self._answered > 0
+        return self._stats.refresh_counts()[0] > 0
 
     def _report_parts(self, results: list[PartResult]) -> None:
         """One log line when a part starts failing on a readable gateway, one when it is back."""
@@ -278,12 +281,10 @@ class Target:
         # A probe request lost on the way (the probe does not retry) would hide a feature
         # until the next probe: probe again at once, a few times at most.
         for _ in range(PROBE_ATTEMPTS):
-            with self._stats_lock:
-                errors_before = self._transport_errors
+            errors_before = self._stats.transport_errors
             envoy.probe()
-            with self._stats_lock:
-                if self._transport_errors == errors_before:
-                    break
+            if self._stats.transport_errors == errors_before:
+                break
         self._reprobe = False
         updaters = envoy.updaters
         names = {u.name for u in updaters}
@@ -356,17 +357,7 @@ class Target:
             self._envoy = None
 
     def _on_request(self, record: RequestRecord) -> None:
-        code = "error" if record.status_code is None else str(record.status_code)
-        with self._stats_lock:
-            self._requests[(record.endpoint, code)] += 1
-            seconds = self._request_seconds.get(record.endpoint, 0.0) + record.seconds
-            self._request_seconds[record.endpoint] = seconds
-            self._asked += 1
-            if record.status_code is None:
-                self._transport_errors += 1
-            # A 2xx whose body was cut (reset, truncated, too large) read nothing.
-            if record.error is None and record.status_code and 200 <= record.status_code < 300:
-                self._answered += 1
+        self._stats.record(record)
         if record.status_code is not None:
             self.schedule.observe(record.endpoint, record.seconds)
 
@@ -392,9 +383,7 @@ class Target:
         poor: bool,
         error: str | None,
     ) -> Snapshot:
-        with self._stats_lock:
-            requests = dict(self._requests)
-            seconds = dict(self._request_seconds)
+        requests, seconds = self._stats.totals()
         intervals, latencies = self.schedule.intervals(), self.schedule.latencies()
         return Snapshot(
             target=self.name,
@@ -406,6 +395,7 @@ class Target:
             supported_features=self._features,
             parts=frozen_map(statuses),
             token_expiry=token_expiry(self._envoy),
+            auth_failed=self._auth_failed,
             last_success=self._last_success,
             intervals=frozen_map(intervals),
             latencies=frozen_map(latencies),

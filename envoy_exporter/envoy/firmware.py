@@ -75,7 +75,8 @@ class EnvoyFirmware:
     def _parse(self, body: bytes) -> None:
         try:
             root = DefusedET.fromstring(body)
-        except (ParseError, DefusedXmlException) as err:
+        # LookupError: an XML declaration naming an encoding Python does not know.
+        except (ParseError, DefusedXmlException, LookupError) as err:
             raise EnvoyFirmwareCheckError(200, f"{URL_INFO} is not valid XML: {err}") from err
         device = root.find("device")
         software = _text(device, "software")

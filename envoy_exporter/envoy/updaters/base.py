@@ -71,16 +71,9 @@ class EnvoyUpdater(ABC):
         """Read this updater's endpoints into envoy_data (and envoy_data.raw)."""
 
 
-_UNPARSED = object()
-
-
 def _json_of(end_point: str, response: requests.Response) -> Any:
     if not 200 <= response.status_code < 300:
         raise EnvoyHTTPStatusError(response.status_code, response.url)
-    # A caller's response store may hand the same answer to many updates (the exporter
-    # reads the inventory hourly and power every refresh): parse it once. Updaters only
-    # read the parsed answer, never change it.
-    kept = vars(response).get("_envoy_json", _UNPARSED)
-    if kept is _UNPARSED:
-        kept = vars(response)["_envoy_json"] = json_loads(end_point, response.content)
-    return kept
+    # Parsed at each use, not kept with a stored answer: parsed JSON weighs several times its
+    # text, which a fleet of a thousand gateways feels (bench/bench_fleet.py: +29 MB).
+    return json_loads(end_point, response.content)
