@@ -286,8 +286,11 @@ class GatewayHTTP:
         response: requests.Response | None = None
         try:
             prepared = self._prepare(method, url, headers, cookies, auth, json)
-            with retries(NO_RETRY) if not retry else _nothing():
+            if retry:
                 response = self._exchange(prepared)
+            else:
+                with retries(NO_RETRY):
+                    response = self._exchange(prepared)
             read_limited(response, endpoint)
         except requests.RequestException as err:
             self._record(endpoint, method, response, started, _describe(err))
@@ -371,11 +374,6 @@ class GatewayHTTP:
             except Exception:
                 # An observer's bug must not break the exchange it observes.
                 _LOGGER.exception("request listener %r failed", listener)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def _describe(err: requests.RequestException) -> str:
