@@ -504,6 +504,17 @@ def test_authentication_state_follows_the_last_login(simulator: Any) -> None:
     snap = expired.snapshot()
     assert not snap.up and snap.auth_failed is True
     expired.close()
+    # A legacy gateway refusing the digest password: production needs no login there and is
+    # read; the inverters, behind digest, are refused.
+    legacy = simulator("legacy", sleep=False)
+    wrong = Target(config(legacy, password="not-the-password"), clock=FakeClock())
+    snap = wrong.snapshot()
+    assert snap.up and snap.auth_failed is True
+    assert "inverters" not in snap.parts
+    wrong.close()
+    right = Target(config(legacy), clock=FakeClock())
+    assert right.snapshot().auth_failed is False
+    right.close()
     # Unreachable before any login: nothing is known about the credentials.
     legacy = simulator("legacy", sleep=False)
     cfg = config(legacy)

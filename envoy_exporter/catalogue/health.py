@@ -316,9 +316,9 @@ EXPORTER: tuple[MetricSpec, ...] = (
         "enphase_exporter_authentication_failed",
         "gauge",
         "",
-        "1 when the last attempt to authenticate failed: the gateway or Enlighten refused "
-        "the credentials, the token expired, or no token could be had; 0 once the gateway "
-        "is read again",
+        "1 when the credentials fail: the gateway or Enlighten refused them at the last "
+        "login, the token expired, no token could be had, or the gateway refused them for "
+        "the inverters (readable by every account) at the last probe",
         (),
         _scalar("auth_failed"),
         _T,

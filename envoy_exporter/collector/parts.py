@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..envoy.exceptions import EnvoyError
 from ..envoy.models.envoy import EnvoyData
+from .snapshot import GatewayInfo
 
 if TYPE_CHECKING:
     from ..envoy.envoy import Envoy
-    from .snapshot import GatewayInfo
 
 _FIELDS = frozenset(f.name for f in fields(EnvoyData) if f.name != "raw")
 
@@ -90,6 +90,24 @@ def token_expiry(envoy: Envoy | None) -> float | None:
     except EnvoyError:
         return None
     return float(expiry) if isinstance(expiry, int | float) else None
+
+
+def describe(envoy: Envoy, serial: str | None) -> tuple[GatewayInfo, dict[str, float]]:
+    """The gateway's identity (the configured serial when /info gives none) and the layout
+    its probe found."""
+    info = GatewayInfo(
+        serial=envoy.serial_number or serial or "",
+        firmware=str(envoy.firmware or ""),
+        part_number=envoy.part_number or "",
+        model=envoy.envoy_model,
+    )
+    properties: dict[str, float] = {
+        "phase_count": envoy.phase_count,
+        "active_phase_count": envoy.active_phase_count,
+        "ct_meter_count": envoy.ct_meter_count,
+        "acb_batteries_reported": envoy.acb_count,
+    }
+    return info, properties
 
 
 def poor_quality(data: EnvoyData, info: GatewayInfo | None) -> bool:

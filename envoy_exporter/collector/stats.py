@@ -43,6 +43,11 @@ class RequestStats:
         with self._lock:
             return self._answered, self._asked
 
+    def count(self, endpoint: str, codes: tuple[str, ...]) -> int:
+        """Answers of `endpoint` with one of these status codes since start."""
+        with self._lock:
+            return sum(self._requests[(endpoint, code)] for code in codes)
+
     @property
     def transport_errors(self) -> int:
         with self._lock:

@@ -10,14 +10,19 @@ from collections.abc import Callable
 
 from cachetools import TTLCache
 
-from ..envoy.const import ENLIGHTEN_LOGIN_URL, ENLIGHTEN_TOKEN_URL, SupportedFeatures
+from ..envoy.const import (
+    ENLIGHTEN_LOGIN_URL,
+    ENLIGHTEN_TOKEN_URL,
+    URL_PRODUCTION_INVERTERS,
+    SupportedFeatures,
+)
 from ..envoy.envoy import Envoy
 from ..envoy.exceptions import EnvoyAuthenticationError, EnvoyAuthenticationRequired, EnvoyError
 from ..envoy.http import RequestRecord
 from ..envoy.models.envoy import EnvoyData
 from .book import STALE_INTERVALS, PartBook
 from .config import TargetConfig
-from .parts import poor_quality, token_expiry
+from .parts import describe, poor_quality, token_expiry
 from .runner import PartResult, run_updaters
 from .schedule import Schedule, busy_ratio
 from .snapshot import GatewayInfo, PartStatus, Snapshot, frozen_map
@@ -35,6 +40,7 @@ __all__ = [
 
 # The gateway or Enlighten refused the credentials, the token expired, or none could be had.
 AUTH_ERRORS = (EnvoyAuthenticationError, EnvoyAuthenticationRequired)
+REFUSED = ("401", "403")
 _LOGGER = logging.getLogger(__name__)
 
 #: /info is read again this often (and after every unreadable refresh) to notice a new firmware
@@ -87,6 +93,7 @@ class Target:
         self._failing: set[str] = set()
         #: whether the last attempt to authenticate failed; None before the first
         self._auth_failed: bool | None = None
+        self._probe_refused = False
 
     @property
     def name(self) -> str:
@@ -153,7 +160,7 @@ class Target:
         self._book.apply(results, now, self._wall_now)
         up = self._readable(envoy, results)
         if refused or up:
-            self._auth_failed = refused
+            self._auth_failed = refused or self._probe_refused
         if up:
             self._last_success = self._wall_now
             self._report_parts(results)
@@ -278,6 +285,7 @@ class Target:
         envoy.authenticate(cfg.username, cfg.password, token)
 
     def _probe(self, envoy: Envoy) -> None:
+        refused_before = self._stats.count(URL_PRODUCTION_INVERTERS, REFUSED)
         # A probe request lost on the way (the probe does not retry) would hide a feature
         # until the next probe: probe again at once, a few times at most.
         for _ in range(PROBE_ATTEMPTS):
@@ -288,6 +296,19 @@ class Target:
         self._reprobe = False
         updaters = envoy.updaters
         names = {u.name for u in updaters}
+        # Every account may read the inverters (an owner token, the `envoy` digest user): a
+        # refusal there is the credentials', not a missing feature. The probe only drops the
+        # part (firmware < 7 serves production without a login, so the gateway stays up).
+        refused = self._stats.count(URL_PRODUCTION_INVERTERS, REFUSED) > refused_before
+        self._probe_refused = refused and not any(
+            URL_PRODUCTION_INVERTERS in u.endpoints for u in updaters
+        )
+        if self._probe_refused:
+            _LOGGER.warning(
+                "target %s: the gateway refuses the credentials for %s",
+                self.name,
+                URL_PRODUCTION_INVERTERS,
+            )
         # A part lost since an earlier probe (an endpoint answering 404 while the gateway
         # boots) is looked for again at the next hourly /info check; otherwise daily.
         missing = bool(self._seen_updaters - names)
@@ -298,21 +319,7 @@ class Target:
         features = envoy.supported_features
         self.schedule.set_ct_power(bool(features & SupportedFeatures.CTMETERS))
         self._features = tuple(f.name for f in SupportedFeatures if f in features and f.name)
-        self._describe(envoy)
-
-    def _describe(self, envoy: Envoy) -> None:
-        self._info = GatewayInfo(
-            serial=envoy.serial_number or self.config.serial or "",
-            firmware=str(envoy.firmware or ""),
-            part_number=envoy.part_number or "",
-            model=envoy.envoy_model,
-        )
-        self._properties = {
-            "phase_count": envoy.phase_count,
-            "active_phase_count": envoy.active_phase_count,
-            "ct_meter_count": envoy.ct_meter_count,
-            "acb_batteries_reported": envoy.acb_count,
-        }
+        self._info, self._properties = describe(envoy, self.config.serial)
         self._interface = envoy.interface_settings()
 
     def _recheck_info(self, envoy: Envoy, now: float) -> Envoy:
