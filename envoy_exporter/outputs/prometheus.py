@@ -1,8 +1,11 @@
 """Prometheus output: the catalogue's metrics of one snapshot as prometheus_client families.
 
 The collector keeps no state between scrapes: every collect() builds fresh families from the
-target's current snapshot (which the target caches). render() adds one cache on top: the text
-exposition of a snapshot generation is built once, however many scrapers read it.
+target's current snapshot (which the target caches); /probe uses it, one registry per request.
+render() serves /metrics: the text of a snapshot generation is built once, however many
+scrapers read it, and from one generation to the next only the entries whose inputs changed
+are written again. It keeps text, not state: its bytes are those of render_snapshot(), a
+full render through prometheus_client (the tests compare them).
 """
 
 from __future__ import annotations
