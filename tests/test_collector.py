@@ -522,3 +522,14 @@ def test_authentication_state_follows_the_last_login(simulator: Any) -> None:
     gone = Target(cfg, clock=FakeClock())
     assert gone.snapshot().auth_failed is None
     gone.close()
+
+
+def test_a_gateway_gone_after_a_refused_login_is_down_not_refused(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    clock = FakeClock()
+    target = Target(config(sim, token=sim.make_token(expires_in=-60.0)), clock=clock)
+    assert target.snapshot().auth_failed is True
+    sim.stop()
+    clock.advance(60)
+    assert target.snapshot().auth_failed is None
+    target.close()

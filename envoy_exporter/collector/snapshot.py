@@ -56,7 +56,8 @@ class Snapshot:
     supported_features: tuple[str, ...] = ()
     parts: Mapping[str, PartStatus] = field(default_factory=frozen_map)
     token_expiry: float | None = None
-    #: whether the last attempt to authenticate failed; None before the first
+    #: whether the credentials failed at the last login or probe; None when unknown (no login
+    #: yet, or the gateway unreachable before one)
     auth_failed: bool | None = None
     last_success: float | None = None
     #: endpoint -> effective refresh interval (seconds), after the busy-time budget

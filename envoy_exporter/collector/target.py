@@ -91,7 +91,7 @@ class Target:
         self._token_retry_at = 0.0
         self._closed = False
         self._failing: set[str] = set()
-        #: whether the last attempt to authenticate failed; None before the first
+        #: whether the credentials failed (see Snapshot.auth_failed); None when unknown
         self._auth_failed: bool | None = None
         self._probe_refused = False
 
@@ -142,8 +142,9 @@ class Target:
         try:
             envoy = self._ready(now)
         except EnvoyError as err:
-            if isinstance(err, AUTH_ERRORS):
-                self._auth_failed = True
+            # Unreachable before any login: nothing is known of the credentials, and the
+            # gateway-down alert, not the authentication one, should speak.
+            self._auth_failed = True if isinstance(err, AUTH_ERRORS) else None
             return self._down(now, f"{type(err).__name__}: {err}")
         results = run_updaters(envoy.updaters, self._store, self._due_parts(envoy))
         if not results:

@@ -339,13 +339,13 @@ class GatewayHTTP:
         if cookies:
             merged["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
         prepared.headers = merged  # type: ignore[assignment]  # session headers may be bytes
-        # The digest handler copies this jar when it answers a challenge.
-        prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]
         prepared.hooks = default_hooks()
         prepared.body = None
         if json is not None:
             prepared.prepare_body(None, None, json)
         if auth is not None:
+            # The digest handler copies this jar when it answers a challenge.
+            prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]
             prepared.prepare_auth(auth)
         return prepared
 
