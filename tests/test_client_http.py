@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
+from envoy_exporter.envoy.adapter import mount_gateway_adapter
 from envoy_exporter.envoy.auth import EnvoyLegacyAuth
 from envoy_exporter.envoy.const import MAX_RESPONSE_BYTES
 from envoy_exporter.envoy.exceptions import (
@@ -17,14 +18,9 @@ from envoy_exporter.envoy.exceptions import (
     EnvoyDataError,
     EnvoyError,
 )
-from envoy_exporter.envoy.http import (
-    GatewayHTTP,
-    RequestRecord,
-    mount_gateway_adapter,
-    read_limited,
-    retry_policy,
-)
+from envoy_exporter.envoy.http import GatewayHTTP, RequestRecord, read_limited
 from envoy_exporter.envoy.json import json_loads
+from envoy_exporter.envoy.retry import retry_policy
 
 # What the scripted server does with one connection: None drops it unanswered.
 Action = bytes | None

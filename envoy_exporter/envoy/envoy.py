@@ -14,6 +14,7 @@ from urllib3.exceptions import InsecureRequestWarning, LocationParseError
 from urllib3.util import parse_url
 
 from .actions import EnvoyActions
+from .adapter import mount_gateway_adapter
 from .auth import EnvoyAuth, choose_auth
 from .const import (
     ENLIGHTEN_LOGIN_URL,
@@ -39,14 +40,13 @@ from .http import (
     ResponseStore,
     Timeout,
     UpdateCycle,
-    mount_gateway_adapter,
-    retry_policy,
 )
 from .json import json_loads
 from .models.common import CommonProperties
 from .models.envoy import EnvoyData
 from .models.home import EnvoyInterfaceInformation
 from .models.meters import CtType, EnvoyPhaseMode
+from .retry import retry_policy
 from .updaters import UPDATERS
 from .updaters.base import SHAPE_ERRORS, EnvoyUpdater
 

@@ -16,7 +16,8 @@ from .exceptions import (
     EnvoyFirmwareCheckError,
     EnvoyFirmwareFatalCheckError,
 )
-from .http import DeadlineRetry, GatewayHTTP, retries, retry_policy
+from .http import GatewayHTTP
+from .retry import DeadlineRetry, retries, retry_policy
 
 # "D7.6.175", "R3.9.36": a release letter, then the dotted version.
 _SOFTWARE = re.compile(r"^\s*[A-Za-z]*\s*(\d+(?:\.\d+)*)")

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import logging
 import re
-import ssl
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from requests.cookies import RequestsCookieJar
 from requests.hooks import default_hooks, dispatch_hook
 from requests.structures import CaseInsensitiveDict
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.response import HTTPResponse
-from urllib3.util.retry import Retry
 
-from .const import MAX_REQUEST_ATTEMPTS, MAX_REQUEST_DELAY, MAX_RESPONSE_BYTES
+from .const import MAX_RESPONSE_BYTES
 from .exceptions import EnvoyCommunicationError, EnvoyDataError
-from .ssl import NO_VERIFY_SSL_CONTEXT, SSL_CONTEXT
+from .retry import NO_RETRY, retries
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,177 +50,6 @@ class ResponseStore(Protocol):
 
     def put(self, endpoint: str, response: requests.Response) -> None:
         """Keep a fresh 2xx answer."""
-
-
-class DeadlineRetry(Retry):
-    """urllib3 Retry that also gives up once `max_elapsed` seconds would pass at the next try."""
-
-    def __init__(
-        self, *args: Any, max_elapsed: float | None = None, started: float | None = None, **kw: Any
-    ) -> None:
-        super().__init__(*args, **kw)
-        self.max_elapsed = max_elapsed
-        self.started = started
-
-    def new(self, **kw: Any) -> DeadlineRetry:
-        kw.setdefault("max_elapsed", self.max_elapsed)
-        kw.setdefault("started", self.started)
-        new: DeadlineRetry = super().new(**kw)
-        return new
-
-    def starting_now(self) -> DeadlineRetry:
-        """A copy whose elapsed-time budget starts now (one per request)."""
-        return self.new(started=time.monotonic())
-
-    def is_exhausted(self) -> bool:
-        if super().is_exhausted():
-            return True
-        if self.max_elapsed is None or self.started is None:
-            return False
-        next_try_at = time.monotonic() + self.get_backoff_time()
-        return next_try_at - self.started >= self.max_elapsed
-
-
-def retry_policy(
-    attempts: int = MAX_REQUEST_ATTEMPTS,
-    max_elapsed: float = MAX_REQUEST_DELAY,
-    backoff_factor: float = 0.5,
-) -> DeadlineRetry:
-    """Retry connect and read failures, never on an HTTP status.
-
-    Read failures are retried only for idempotent methods (urllib3's default list), so a
-    write the gateway may already have applied is not sent twice. TLS and other errors are
-    not retried: they do not heal by themselves (and /info falls back to HTTP on them).
-    """
-    return DeadlineRetry(
-        total=max(attempts - 1, 0),
-        other=0,
-        status=0,
-        backoff_factor=backoff_factor,
-        backoff_max=5.0,
-        respect_retry_after_header=False,
-        raise_on_status=False,
-        max_elapsed=max_elapsed,
-    )
-
-
-NO_RETRY = Retry(0, read=False)
-_RETRY_OVERRIDE: ContextVar[Retry | None] = ContextVar("envoy_retry_override", default=None)
-
-
-@contextmanager
-def retries(policy: Retry) -> Iterator[None]:
-    """Use `policy` instead of the adapter's own for the requests made inside the block."""
-    token = _RETRY_OVERRIDE.set(policy)
-    try:
-        yield
-    finally:
-        _RETRY_OVERRIDE.reset(token)
-
-
-class _CloseOnRequest(HTTPConnection):
-    """A request sent with "Connection: close" never leaves its connection for reuse.
-
-    http.client only honours a "Connection: close" that the *server* sends. Legacy
-    firmware (3.18) closes after a digest challenge without saying so: a pooled connection
-    would be reused after the gateway dropped it, and the next request would fail.
-    """
-
-    _close_after_response = False
-
-    def request(  # type: ignore[override]
-        self, method: str, url: str, body: Any = None, headers: Any = None, **kw: Any
-    ) -> None:
-        value = headers.get("Connection", "") if headers is not None else ""
-        self._close_after_response = str(value).lower() == "close"
-        super().request(method, url, body=body, headers=headers, **kw)
-
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        response = super().getresponse()
-        if self._close_after_response:
-            _detach_socket(self)
-        return response
-
-
-class _ClosingHTTPConnection(_CloseOnRequest):
-    pass
-
-
-class _ClosingHTTPSConnection(_CloseOnRequest, HTTPSConnection):
-    pass
-
-
-def _detach_socket(connection: HTTPConnection) -> None:
-    # The response reads on through its own file object, which keeps the socket open
-    # until the body is read; the pool sees no socket and connects afresh next time.
-    sock = connection.sock
-    connection.sock = None  # type: ignore[assignment]
-    if sock is not None:
-        sock.close()
-
-
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _ClosingHTTPConnection
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _ClosingHTTPSConnection
-
-
-class EnvoyAdapter(HTTPAdapter):
-    """requests adapter for one gateway: its own TLS context and a per-request retry budget."""
-
-    def __init__(self, ssl_context: ssl.SSLContext, retry: Retry) -> None:
-        self._ssl_context = ssl_context
-        self._retry = retry
-        super().__init__(max_retries=retry)
-
-    # requests reads max_retries once per send(): hand out a fresh elapsed-time budget each time.
-    @property  # type: ignore[override]
-    def max_retries(self) -> Retry:
-        policy = _RETRY_OVERRIDE.get() or self._retry
-        if isinstance(policy, DeadlineRetry) and policy.started is None:
-            return policy.starting_now()
-        return policy
-
-    @max_retries.setter
-    def max_retries(self, value: Retry) -> None:
-        self._retry = value
-
-    def request_url(self, request: requests.PreparedRequest, proxies: Any) -> str:
-        # Without a proxy the request line carries the path only; requests parses the URL
-        # twice per request to find that out.
-        if not proxies:
-            return request.path_url
-        url: str = super().request_url(request, proxies)
-        return url
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-
-    def build_connection_pool_key_attributes(  # type: ignore[override]
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[Any, Any]:
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert
-        )
-        if host_params.get("scheme") == "https":
-            pool_kwargs["ssl_context"] = self._ssl_context
-        return host_params, pool_kwargs
-
-
-def mount_gateway_adapter(
-    session: requests.Session, host: str, verify_ssl: bool, retry: Retry
-) -> EnvoyAdapter:
-    """Route this gateway's URLs (both schemes) through an EnvoyAdapter; other URLs untouched."""
-    # One shared context per kind: a context of its own per gateway costs ~0.8 MB, which a
-    # fleet of a thousand gateways feels.
-    context = SSL_CONTEXT if verify_ssl else NO_VERIFY_SSL_CONTEXT
-    adapter = EnvoyAdapter(context, retry)
-    for scheme in ("https", "http"):
-        session.mount(f"{scheme}://{host}/", adapter)
-    return adapter
 
 
 def read_limited(
