@@ -10,6 +10,7 @@ of percent over a minute (a shared VM), which a one-after-the-other run would bo
 from __future__ import annotations
 
 import argparse
+import http.client
 import statistics
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 
 from envoy_exporter.collector.target import Target
 from envoy_exporter.envoy import Envoy
+from envoy_exporter.envoy.ssl import NO_VERIFY_SSL_CONTEXT
 from envoy_exporter.outputs.prometheus import render
 
 from .common import POLL_SECONDS, FakeClock, RefPoller, credentials, save, target_config
@@ -59,15 +61,70 @@ class _Exporter:
         return refresh / iterations, rendering / iterations
 
 
-def measure(gateway: dict[str, Any], iterations: int, rounds: int = ROUNDS) -> dict[str, float]:
+class _StdlibGET:
+    """GETs over one kept http.client connection, nothing else: the least any Python client
+    built on the standard library pays per request (the floor under requests and urllib3)."""
+
+    def __init__(self, gateway: dict[str, Any]) -> None:
+        self.host, port = str(gateway["host"]).rsplit(":", 1)
+        self.port = int(port)
+        self.tls = bool(gateway.get("token"))
+        self.headers = {"Authorization": f"Bearer {gateway['token']}"} if self.tls else {}
+        self.connection: http.client.HTTPConnection | None = None
+
+    def get(self, path: str) -> bytes:
+        if self.connection is None:
+            self.connection = (
+                http.client.HTTPSConnection(self.host, self.port, context=NO_VERIFY_SSL_CONTEXT)
+                if self.tls
+                else http.client.HTTPConnection(self.host, self.port)
+            )
+        self.connection.request("GET", path, headers=self.headers)
+        response = self.connection.getresponse()
+        body = response.read()
+        if response.will_close:  # firmware 5 closes every connection
+            self.close()
+        return body
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+def _every_refresh(exporter: _Exporter, iterations: int = 20) -> list[str]:
+    """The endpoints a refresh reads every time (power): counted from the snapshot's own
+    request counters over `iterations` refreshes."""
+    before = dict(exporter.target.snapshot().requests)
+    exporter.run(iterations)
+    after = exporter.target.snapshot().requests
+    counts: dict[str, int] = {}
+    for (endpoint, _code), count in after.items():
+        counts[endpoint] = counts.get(endpoint, 0) + count - before.get((endpoint, _code), 0)
+    return sorted(e for e, n in counts.items() if n >= iterations)
+
+
+def _requests_alone(get: Callable[[str], object], endpoints: list[str]) -> Callable[[], None]:
+    def one_refresh() -> None:
+        for endpoint in endpoints:
+            get(endpoint)
+
+    return one_refresh
+
+
+def measure(gateway: dict[str, Any], iterations: int, rounds: int = ROUNDS) -> dict[str, Any]:
     envoy = Envoy(gateway["host"])
     envoy.setup()
     envoy.authenticate(**credentials(gateway))
     exporter = _Exporter(gateway)
+    power = _every_refresh(exporter)
+    stdlib = _StdlibGET(gateway)
     poller = RefPoller(gateway)
     poller.start()
     per_round = max(iterations // rounds, 1)
-    runs: dict[str, list[float]] = {"client": [], "refresh": [], "render": [], "reference": []}
+    runs: dict[str, list[float]] = {
+        name: [] for name in ("client", "refresh", "render", "reference", "alone", "stdlib")
+    }
     try:
         for _ in range(rounds):
             runs["reference"].append(cpu_per_call(poller.update, per_round))
@@ -75,10 +132,13 @@ def measure(gateway: dict[str, Any], iterations: int, rounds: int = ROUNDS) -> d
             runs["refresh"].append(refresh)
             runs["render"].append(rendering)
             runs["client"].append(cpu_per_call(envoy.update, per_round))
+            runs["alone"].append(cpu_per_call(_requests_alone(envoy.request, power), per_round))
+            runs["stdlib"].append(cpu_per_call(_requests_alone(stdlib.get, power), per_round))
     finally:
         poller.close()
         exporter.target.close()
         envoy.close()
+        stdlib.close()
     out = {name: statistics.median(values) for name, values in runs.items()}
     both = [a + b for a, b in zip(runs["refresh"], runs["render"], strict=True)]
     ratios = [e / r for e, r in zip(both, runs["reference"], strict=True)]
@@ -91,6 +151,17 @@ def measure(gateway: dict[str, Any], iterations: int, rounds: int = ROUNDS) -> d
         "ratio_refresh_render": statistics.median(ratios),
         "ratio_refresh_render_range": [min(ratios), max(ratios)],
         "ratio_client_update": out["client"] / out["reference"],
+        # What every refresh must send at 15 s freshness, without the exporter around it:
+        # through the client (requests, urllib3), and through bare http.client.
+        "every_refresh_endpoints": power,
+        "requests_alone": out["alone"],
+        "requests_alone_stdlib": out["stdlib"],
+        "ratio_requests_alone": statistics.median(
+            [a / r for a, r in zip(runs["alone"], runs["reference"], strict=True)]
+        ),
+        "ratio_requests_alone_stdlib": statistics.median(
+            [a / r for a, r in zip(runs["stdlib"], runs["reference"], strict=True)]
+        ),
     }
 
 
@@ -119,7 +190,8 @@ def main() -> None:
                 f"{name:28} client {r['client_update'] * 1e3:5.2f} ms  refresh "
                 f"{r['exporter_refresh'] * 1e3:5.2f} ms  render {r['exporter_render'] * 1e3:5.2f}"
                 f" ms  reference {r['reference_update'] * 1e3:5.2f} ms  ratio "
-                f"{r['ratio_refresh_render']:.2f} ({low:.2f}-{high:.2f})"
+                f"{r['ratio_refresh_render']:.2f} ({low:.2f}-{high:.2f})  requests alone "
+                f"{r['ratio_requests_alone']:.2f}, stdlib {r['ratio_requests_alone_stdlib']:.2f}"
             )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from envoy_exporter.collector.book import PartBook
-from envoy_exporter.collector.parts import count_decreases, lifetime_counters
+from envoy_exporter.collector.parts import lifetime_values
 from envoy_exporter.collector.schedule import Schedule
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.models.envoy import EnvoyData
@@ -324,11 +324,27 @@ def test_token_expiry_is_reported(simulator: Any) -> None:
     target.close()
 
 
+def test_lifetime_values_name_each_counter_where_it_sits() -> None:
+    production = EnvoySystemProduction(100, 10, 1, 5)
+    inverters = {"1": EnvoyInverter("1", 0, 1, 1, lifetime_energy=500), "2": None}
+    assert dict(lifetime_values("system_production", production)) == {
+        (None, "watt_hours_lifetime"): 100
+    }
+    assert dict(lifetime_values("inverters", inverters)) == {("1", "lifetime_energy"): 500}
+    assert dict(lifetime_values("ctmeter_production", None)) == {}
+
+
 def test_counter_decreases_are_counted() -> None:
-    before = EnvoyData(system_production=EnvoySystemProduction(100, 10, 1, 5))
-    after = EnvoyData(system_production=EnvoySystemProduction(90, 10, 1, 5))
-    assert count_decreases(lifetime_counters(before), lifetime_counters(after)) == 1
-    assert count_decreases(lifetime_counters(after), lifetime_counters(before)) == 0
+    book = PartBook(Schedule(15.0, 0.5), 15.0)
+    assert (
+        book.count_decreases(EnvoyData(system_production=EnvoySystemProduction(100, 1, 1, 5))) == 0
+    )
+    assert (
+        book.count_decreases(EnvoyData(system_production=EnvoySystemProduction(90, 1, 1, 5))) == 1
+    )
+    assert (
+        book.count_decreases(EnvoyData(system_production=EnvoySystemProduction(95, 1, 1, 5))) == 1
+    )
 
 
 def test_book_counts_each_decrease_once_and_skips_unchanged_objects() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..envoy.models.envoy import EnvoyData
-from .parts import LIFETIME_FIELDS, count_decreases, lifetime_counters_of, merge
+from .parts import LIFETIME_FIELDS, lifetime_values, merge
 from .runner import PartResult
 from .schedule import Schedule
 from .snapshot import PartStatus
@@ -37,7 +37,8 @@ class PartBook:
         self._parts: dict[str, _Part] = {}
         self._order: list[str] = []
         self._endpoints: dict[str, tuple[str, ...]] = {}
-        self._counters: dict[str, float] = {}
+        #: EnvoyData attribute -> (key, counter) -> last value seen
+        self._counters: dict[str, dict[tuple[object, str], float]] = {}
         self._counted: dict[str, object] = {}
         self.decreases = 0
 
@@ -115,7 +116,11 @@ class PartBook:
             if value is self._counted.get(attr, _UNSEEN):
                 continue
             self._counted[attr] = value
-            after = lifetime_counters_of(attr, value)
-            self.decreases += count_decreases(self._counters, after)
-            self._counters.update(after)
+            # Compared in place: CT readings are new objects at every power refresh.
+            seen = self._counters.setdefault(attr, {})
+            for where, counter in lifetime_values(attr, value):
+                before = seen.get(where)
+                if before is not None and counter < before:
+                    self.decreases += 1
+                seen[where] = counter
         return self.decreases

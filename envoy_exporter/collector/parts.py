@@ -48,38 +48,17 @@ LIFETIME_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def lifetime_counters(data: EnvoyData) -> dict[str, float]:
-    """Every lifetime energy counter in the data, keyed by where it sits."""
-    counters: dict[str, float] = {}
-    for attr in LIFETIME_FIELDS:
-        counters.update(lifetime_counters_of(attr, getattr(data, attr)))
-    return counters
-
-
-def lifetime_counters_of(attr: str, value: Any) -> dict[str, float]:
-    """The lifetime counters of one EnvoyData attribute (an object, or a dict of them)."""
+def lifetime_values(attr: str, value: Any) -> Iterator[tuple[tuple[Any, str], float]]:
+    """((key, counter), value) of each lifetime counter of one EnvoyData attribute: an object
+    (key None) or a dict of them (the dict's key)."""
     names = LIFETIME_FIELDS[attr]
-    if isinstance(value, dict):
-        where = "inverter" if attr == "inverters" else attr.removesuffix("_phases")
-        counters: dict[str, float] = {}
-        for key, obj in value.items():
-            counters.update(_values(f"{where}.{key}", obj, names))
-        return counters
-    return dict(_values(attr, value, names))
-
-
-def _values(where: str, obj: Any, names: tuple[str, ...]) -> Iterator[tuple[str, float]]:
-    if obj is None:
-        return
-    for name in names:
-        value = getattr(obj, name, None)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            yield f"{where}.{name}", float(value)
-
-
-def count_decreases(before: dict[str, float], after: dict[str, float]) -> int:
-    """How many counters present in both went backwards."""
-    return sum(1 for key, value in after.items() if key in before and value < before[key])
+    for key, obj in value.items() if isinstance(value, dict) else ((None, value),):
+        if obj is None:
+            continue
+        for name in names:
+            counter = getattr(obj, name, None)
+            if isinstance(counter, int | float) and not isinstance(counter, bool):
+                yield (key, name), counter
 
 
 def token_expiry(envoy: Envoy | None) -> float | None:
