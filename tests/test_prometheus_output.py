@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.utils import floatToGoString
 
 from envoy_exporter.catalogue import CATALOGUE, MetricSpec
 from envoy_exporter.collector.snapshot import Snapshot
@@ -26,6 +29,7 @@ from envoy_exporter.outputs.prometheus import (
     render,
     render_snapshot,
 )
+from envoy_exporter.outputs.text import go_float
 from envoy_exporter.simulator.captures import CaptureSource
 from envoy_exporter.simulator.profiles import PROFILE_NAMES
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -350,3 +354,13 @@ def test_render_over_an_hour_equals_a_full_render(simulator: Any) -> None:
         now[0] += 15.0
     assert len(generations) == 250
     target.close()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers(min_value=-(10**18), max_value=10**18)
+    | st.sampled_from([999999.0, 1e6, 1234567.5, -1e7, 1e16, 1e-5, -0.0])
+)
+def test_the_writer_formats_numbers_as_prometheus_client_does(value: float) -> None:
+    assert go_float(value) == floatToGoString(value)
