@@ -186,6 +186,20 @@ def test_budget_leaves_a_fast_gateway_alone() -> None:
     assert schedule.intervals() == {"/production.json?details=1": 15.0, READINGS: 15.0}
 
 
+def test_the_table_follows_latencies_observed_after_it_was_built() -> None:
+    schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
+    schedule.track(["/production.json?details=1", READINGS])
+    schedule.observe("/production.json?details=1", 0.1)
+    assert schedule.interval("/production.json?details=1") == 15.0  # the table is built
+    for _ in range(20):  # the gateway slows down: the running estimate nears 4 s
+        schedule.observe("/production.json?details=1", 4.0)
+    assert schedule.interval("/production.json?details=1") >= 3.5 / 0.05
+    assert schedule.interval(READINGS) == 15.0
+    for _ in range(40):  # and recovers
+        schedule.observe("/production.json?details=1", 0.1)
+    assert schedule.interval("/production.json?details=1") == 15.0
+
+
 def test_ct_power_reads_production_json_rarely() -> None:
     schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
     assert schedule.base_interval("/production.json?details=1") == 15.0

@@ -3,6 +3,7 @@ EnvoyData (joules = Wh x 3600, ratio = percent / 100), fixed names present where
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -11,11 +12,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, Metric, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from envoy_exporter.catalogue import CATALOGUE, MetricSpec
+from envoy_exporter.catalogue import CATALOGUE, MetricSpec, Sample
 from envoy_exporter.collector.snapshot import Snapshot
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.envoy import Envoy
@@ -29,7 +32,7 @@ from envoy_exporter.outputs.prometheus import (
     render,
     render_snapshot,
 )
-from envoy_exporter.outputs.text import go_float
+from envoy_exporter.outputs.text import FamilyWriter, go_float
 from envoy_exporter.simulator.captures import CaptureSource
 from envoy_exporter.simulator.profiles import PROFILE_NAMES
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -364,3 +367,48 @@ def test_render_over_an_hour_equals_a_full_render(simulator: Any) -> None:
 )
 def test_the_writer_formats_numbers_as_prometheus_client_does(value: float) -> None:
     assert go_float(value) == floatToGoString(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a", "b", "c"]),
+                st.sampled_from([0.0, -0.0, 1.0, 2.5, 1e7, math.nan, math.inf]),
+            ),
+            max_size=3,
+            unique_by=lambda s: s[0],
+        ),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_the_writer_keeps_lines_only_while_their_values_hold(
+    renders: list[list[tuple[str, float]]],
+) -> None:
+    # One writer across renders, as the renderer keeps it: each text is a fresh render's.
+    spec = next(s for s in CATALOGUE if s.labels == ("serial",) and s.kind == "gauge")
+    writer = FamilyWriter(spec)
+    for samples in renders:
+        fresh = FamilyWriter(spec).write([Sample((serial,), v) for serial, v in samples])
+        assert writer.write([Sample((serial,), v) for serial, v in samples]) == fresh
+        expected = generate_latest(_one_family(spec, samples)) if samples else b""
+        assert fresh == expected
+
+
+def _one_family(spec: MetricSpec, samples: list[tuple[str, float]]) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    family = GaugeMetricFamily(spec.name, spec.help, labels=list(spec.labels))
+    for serial, value in samples:
+        family.add_metric([serial], value)
+    registry.register(_Fixed([family]))
+    return registry
+
+
+class _Fixed(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families

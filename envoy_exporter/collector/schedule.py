@@ -74,6 +74,11 @@ class Schedule:
         # every answer moves a latency: recomputing them at each request cost more CPU
         # than the request.
         self._base: dict[str, float] | None = None
+        # Busy ratio at the base intervals, kept up to date by observe(): while it stays
+        # within the budget and nothing is stretched, the table is the base one and a new
+        # latency changes nothing in it.
+        self._busy = 0.0
+        self._stretched = False
 
     def track(self, endpoints: Iterable[str]) -> None:
         """Set the endpoints the active updaters read (replaces the previous set)."""
@@ -93,7 +98,12 @@ class Schedule:
             seconds = max(seconds, 0.0)
             new = seconds if old is None else old + LATENCY_WEIGHT * (seconds - old)
             self._latency[endpoint] = new
-            self._effective = None
+            base = self._base.get(endpoint) if self._base is not None else None
+            if self._effective is None or base is None:
+                return  # not in the table (yet): the next interval() computes it
+            self._busy += (new - (old or 0.0)) / base
+            if self._stretched or self._busy > self.busy_budget:
+                self._effective = None
 
     def base_interval(self, endpoint: str) -> float:
         """The interval the kind of data asks for, before the budget."""
@@ -113,12 +123,15 @@ class Schedule:
 
     def interval(self, endpoint: str) -> float:
         """Effective interval of an endpoint (untracked endpoints get their base interval)."""
-        # Asked for every endpoint at every refresh: no copy of the whole table.
-        with self._lock:
-            if self._effective is None:
-                self._effective = self._compute()
-            value = self._effective.get(endpoint)
-        return value or self.base_interval(endpoint)
+        # Asked for every endpoint at every refresh: no copy of the whole table, and no lock
+        # but to build it (the table is replaced whole, never changed in place).
+        table = self._effective
+        if table is None:
+            with self._lock:
+                if self._effective is None:
+                    self._effective = self._compute()
+                table = self._effective
+        return table.get(endpoint) or self.base_interval(endpoint)
 
     def intervals(self) -> dict[str, float]:
         """Effective interval of every tracked endpoint."""
@@ -140,8 +153,9 @@ class Schedule:
             self._base = {e: self.base_interval(e) for e in self._endpoints}
         result = dict(self._base)
         latency = {e: self._latency.get(e, 0.0) for e in result}
-        busy = sum(latency[e] / result[e] for e in result)
-        if busy <= self.busy_budget:
+        busy = self._busy = sum(latency[e] / result[e] for e in result)
+        self._stretched = busy > self.busy_budget
+        if not self._stretched:
             return result
         # Stretch the slowest endpoints first: they cost the gateway most per read.
         for endpoint in sorted(result, key=lambda e: (-latency[e], e)):

@@ -9,6 +9,7 @@ two on every simulator profile.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from prometheus_client.utils import floatToGoString
@@ -32,6 +33,11 @@ def go_float(value: float) -> str:
     return formatted
 
 
+def _same_sign(a: float, b: float) -> bool:
+    # 0.0 == -0.0, but they print differently
+    return math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
 def _escape_help(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n")
 
@@ -52,28 +58,35 @@ class FamilyWriter:
         self._info = spec.kind == "info"
         self._order = sorted(range(len(spec.labels)), key=lambda i: spec.labels[i])
         self._label_names = spec.labels
-        self._prefixes: dict[tuple[str, ...], str] = {}
+        # label values -> (`name{labels}`, last value, its line): the same series come back
+        # at every refresh, and most hold still between two (formatting is the writer's cost)
+        self._lines: dict[tuple[str, ...], tuple[str, float, str]] = {}
 
     def write(self, samples: Sequence[Sample]) -> bytes:
         """The family with these samples; nothing at all without samples."""
         if not samples:
             return b""
-        lines = [self._header]
-        prefixes = self._prefixes
-        for sample in samples:
-            prefix = prefixes.get(sample.labels)
-            if prefix is None:
-                prefix = self._prefix(sample.labels)
-            lines.append(f"{prefix} {go_float(1.0 if self._info else sample.value)}\n")
-        return "".join(lines).encode()
+        out = [self._header]
+        kept = self._lines
+        for labels, value in samples:
+            if self._info:
+                value = 1.0
+            entry = kept.get(labels)
+            if entry is not None and entry[1] == value and (value or _same_sign(value, entry[1])):
+                out.append(entry[2])
+                continue
+            prefix = entry[0] if entry is not None else self._prefix(labels)
+            line = f"{prefix} {go_float(value)}\n"
+            if len(kept) >= MAX_KEPT_SERIES:
+                kept.clear()
+            kept[labels] = (prefix, value, line)
+            out.append(line)
+        return "".join(out).encode()
 
     def _prefix(self, values: tuple[str, ...]) -> str:
-        """`name{labels}` of one series, kept: the same series come back at every refresh."""
+        """`name{labels}` of one series."""
         if not self._order:
             return self._name
         names = self._label_names
         labels = ",".join(f'{names[i]}="{_escape_value(str(values[i]))}"' for i in self._order)
-        if len(self._prefixes) >= MAX_KEPT_SERIES:
-            self._prefixes.clear()
-        prefix = self._prefixes[values] = f"{self._name}{{{labels}}}"
-        return prefix
+        return f"{self._name}{{{labels}}}"
