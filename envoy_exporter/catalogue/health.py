@@ -172,8 +172,8 @@ GATEWAY: tuple[MetricSpec, ...] = (
 
 def _part_values(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
     def extract(s: Snapshot) -> Iterator[Sample]:
-        for name in sorted(s.parts):
-            value = getattr(s.parts[name], attr)
+        for name, part in sorted(s.parts.items()):
+            value = getattr(part, attr)
             if value is not None:
                 yield Sample((name,), float(value))
 
@@ -183,9 +183,8 @@ def _part_values(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
 def _mapping(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
     def extract(s: Snapshot) -> Iterator[Sample]:
         values = getattr(s, attr)
-        for key in sorted(values):
-            labels = key if isinstance(key, tuple) else (key,)
-            yield Sample(tuple(str(k) for k in labels), float(values[key]))
+        for key, value in sorted(values.items()):
+            yield Sample(tuple(map(str, key)) if type(key) is tuple else (str(key),), float(value))
 
     return extract
 
