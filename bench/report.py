@@ -56,24 +56,34 @@ def cpu_table(r: dict[str, Any]) -> list[str]:
         "(the figures drift with the shared machine; the range of the per-round ratio is "
         "given). Refresh = `Target.snapshot()` with the clock 15 s on (only due endpoints "
         "read); render = the exposition of that snapshot. Captures replay the same values at "
-        "every read, so the render writes again only the exporter's own health there.",
+        "every read, so the render writes again only the exporter's own health there. "
+        "Requests alone = the GETs every refresh must send (the power endpoints), without the "
+        "exporter: through the client (requests, urllib3), and over a bare kept http.client "
+        "connection (the least a Python client on the standard library pays).",
         "",
         "| capture | our client update() | exporter refresh | render | pyenphase update() "
-        "| refresh + render vs ref (goal <= 0.5) | per-round range |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| refresh + render vs ref (goal <= 0.5) | per-round range "
+        "| requests alone vs ref: client | http.client |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, x in r.items():
         if not isinstance(x, dict) or "ratio_refresh_render" not in x:
             continue
         ratio = x["ratio_refresh_render"]
         low, high = x.get("ratio_refresh_render_range", (ratio, ratio))
+        alone = x.get("ratio_requests_alone")
+        stdlib = x.get("ratio_requests_alone_stdlib")
         rows.append(
             f"| {name} | {x['client_update'] * 1e3:.2f} ms | {x['exporter_refresh'] * 1e3:.2f} ms"
             f" | {x.get('exporter_render', 0.0) * 1e3:.2f} ms | "
             f"{x['reference_update'] * 1e3:.2f} ms | {ratio:.2f} {_ok(ratio <= 0.5)} | "
-            f"{low:.2f}-{high:.2f} |"
+            f"{low:.2f}-{high:.2f} | {_num(alone)} | {_num(stdlib)} |"
         )
     return rows
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def scrape_table(r: dict[str, Any], title: str) -> list[str]:
