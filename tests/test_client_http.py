@@ -301,3 +301,38 @@ def test_each_request_gets_its_own_time_budget(serve) -> None:
     for _ in range(3):
         assert http.send("GET", f"http://{server.host}/a", "/a").status_code == 200
     assert server.connections == 6
+
+
+def test_answers_carry_a_cookie_only_when_the_gateway_sets_one(serve) -> None:
+    with_cookie = http_answer(b'{"a": 1}').replace(
+        b"Connection: close\r\n", b"Connection: close\r\nSet-Cookie: sessionId=abc; Path=/\r\n"
+    )
+    server = serve(lambda n: with_cookie if n == 1 else http_answer(b'{"b": 2}'))
+    http = gateway(server.host)
+    url = f"http://{server.host}/auth/check_jwt"
+    first = http.send("GET", url, "/auth/check_jwt")
+    assert first.cookies.get("sessionId") == "abc"
+    second = http.send("GET", url, "/auth/check_jwt")
+    # built without the cookie jar machinery, and still a whole requests.Response
+    assert dict(second.cookies) == {}
+    assert second.status_code == 200 and second.reason == "OK" and second.url == url
+    assert second.headers["content-type"] == "application/json"
+    assert second.json() == {"b": 2}
+
+
+def test_the_adapter_keeps_one_pool_per_scheme_until_closed(serve) -> None:
+    server = serve(lambda n: http_answer(b"{}"))
+    session = requests.Session()
+    adapter = mount_gateway_adapter(session, server.host, False, retry_policy(1, 50.0, 0))
+    http = GatewayHTTP(session)
+    url = f"http://{server.host}/info"
+    request = requests.Request("GET", url).prepare()
+    http.send("GET", url, "/info")
+    pool = adapter.get_connection_with_tls_context(request, False)
+    http.send("GET", url, "/info")
+    assert adapter.get_connection_with_tls_context(request, False) is pool
+    session.close()  # closes the pools: the next request must get a new one, and work
+    assert http.send("GET", url, "/info").status_code == 200
+    assert adapter.get_connection_with_tls_context(request, False) is not pool
+    assert server.connections == 3
+    session.close()
