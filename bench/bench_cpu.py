@@ -99,8 +99,8 @@ def _every_refresh(exporter: _Exporter, iterations: int = 20) -> list[str]:
     exporter.run(iterations)
     after = exporter.target.snapshot().requests
     counts: dict[str, int] = {}
-    for (endpoint, _code), count in after.items():
-        counts[endpoint] = counts.get(endpoint, 0) + count - before.get((endpoint, _code), 0)
+    for (endpoint, code), count in after.items():
+        counts[endpoint] = counts.get(endpoint, 0) + count - before.get((endpoint, code), 0)
     return sorted(e for e, n in counts.items() if n >= iterations)
 
 

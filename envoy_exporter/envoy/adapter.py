@@ -118,7 +118,7 @@ class EnvoyAdapter(HTTPAdapter):
         scheme = "https" if (request.url or "").startswith("https:") else "http"
         key = (scheme, verify, cert)
         pool = self._pools.get(key)
-        if pool is None or getattr(pool, "pool", None) is None:  # None: closed by close()
+        if pool is None:
             pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
             self._pools[key] = pool
         return pool
@@ -140,6 +140,7 @@ class EnvoyAdapter(HTTPAdapter):
         return response
 
     def close(self) -> None:
+        # As the PoolManager forgets its pools: the next request builds a new one.
         self._pools.clear()
         super().close()
 
