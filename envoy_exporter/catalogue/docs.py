@@ -65,13 +65,13 @@ _PROMTOOL_WARNINGS = (
     (
         "_last_seven_days_",
         'use base unit "seconds" instead of "days"',
-        "the unit is joules; \"seven days\" is the window of the gateway's own counter "
+        'the unit is joules; "seven days" is the window of the gateway\'s own counter '
         "(`whLastSevenDays`), which promtool's lint reads as a unit",
     ),
     (
         "_counter_",
         "metric name should not include type 'counter'",
-        "\"counter\" names what is counted (gateway counters that went backwards), "
+        '"counter" names what is counted (gateway counters that went backwards), '
         "not the metric's type; the alert and the Exporter health dashboard read this name",
     ),
 )
