@@ -248,6 +248,7 @@ class EnvoyTokenAuth(EnvoyAuth):
                     "serial_num": self.envoy_serial,
                     "username": self.cloud_username,
                 },
+                refused=f"Enlighten gives this account no token for gateway {self.envoy_serial}",
             )
         token = body.decode("utf-8", errors="replace").strip()
         if not token:
@@ -261,6 +262,7 @@ class EnvoyTokenAuth(EnvoyAuth):
             cloud,
             self.login_url,
             data={"user[email]": self.cloud_username, "user[password]": self.cloud_password},
+            refused="Enlighten refused the username or password",
         )
         try:
             answer = json_loads(self.login_url, body)
@@ -277,8 +279,9 @@ class EnvoyTokenAuth(EnvoyAuth):
         return str(answer["session_id"])
 
 
-def _cloud_post(cloud: requests.Session, url: str, **kwargs: Any) -> bytes:
-    """POST to Enlighten; any failure is an EnvoyAuthenticationError naming the URL only."""
+def _cloud_post(cloud: requests.Session, url: str, *, refused: str, **kwargs: Any) -> bytes:
+    """POST to Enlighten; any failure is an EnvoyAuthenticationError naming the URL only,
+    `refused` when Enlighten answers 401 or 403."""
     try:
         response = cloud.post(url, timeout=CLOUD_TIMEOUT, stream=True, **kwargs)
         body = read_limited(response, url)
@@ -288,6 +291,8 @@ def _cloud_post(cloud: requests.Session, url: str, **kwargs: Any) -> bytes:
         ) from err
     except EnvoyError as err:
         raise EnvoyAuthenticationError(f"Enlighten at {url}: {err}") from err
+    if response.status_code in (401, 403):
+        raise EnvoyAuthenticationError(f"{refused} (HTTP {response.status_code} from {url})")
     if response.status_code != 200:
         raise EnvoyAuthenticationError(f"Enlighten at {url} answered HTTP {response.status_code}")
     return body
