@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -169,6 +170,8 @@ def serve(**params: Any) -> None:
         for target in targets.values():
             target.close()
         raise click.ClickException(f"cannot listen on {params['listen']}: {exc}") from None
+    if config_file is not None:
+        _reload_on_sighup(server, config_file)
     _LOGGER.info("listening on %s", server.url)
     click.echo(f"envoy-exporter listening on {server.url}", err=False)
     sys.stdout.flush()
@@ -178,6 +181,19 @@ def serve(**params: Any) -> None:
     pushing = start_otlp(targets, otlp)
     server.app.register_own(pushing.collector)  # export failures on /metrics
     run_until_signal(server, before_stop=pushing.stop)
+
+
+def _reload_on_sighup(server: ExporterServer, config_file: Path) -> None:
+    """SIGHUP and POST /-/reload read the configuration file again."""
+    from ..server.reload import Reloader
+
+    reloader = server.app.reloader = Reloader(server.app, config_file)
+
+    def on_hup(signum: int, frame: FrameType | None) -> None:
+        # Off the signal handler: a reload closes targets and may wait on their locks.
+        threading.Thread(target=reloader.reload, name="reload", daemon=True).start()
+
+    signal.signal(signal.SIGHUP, on_hup)
 
 
 def load_or_fail(path: Path) -> ExporterConfig:

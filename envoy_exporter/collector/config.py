@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..logs import REDACTOR
+
 
 class ConfigError(ValueError):
     """One or more problems in the settings; `errors` lists them all, each with its path."""
@@ -187,6 +189,7 @@ class _TokenFile:
                 # Half-written or emptied: keep the previous token until it is whole.
                 with contextlib.suppress(ValueError):
                     self._token = read_secret_file(self.path)
+                    REDACTOR.add([self._token])
                 self._stamp = stamp
             return self._token or fallback
 
