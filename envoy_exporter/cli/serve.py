@@ -170,7 +170,8 @@ def serve(**params: Any) -> None:
         for target in targets.values():
             target.close()
         raise click.ClickException(f"cannot listen on {params['listen']}: {exc}") from None
-    if config_file is not None:
+    if config_file is not None and otlp is None:
+        # Not with OTLP: the push keeps the targets it started with, which a reload closes.
         _reload_on_sighup(server, config_file)
     _LOGGER.info("listening on %s", server.url)
     click.echo(f"envoy-exporter listening on {server.url}", err=False)

@@ -65,7 +65,7 @@ class Reloader:
 def reload_answer(reloader: Reloader | None) -> tuple[int, bytes]:
     """POST /-/reload's status and body (a failure is a 500 with the errors, as Prometheus's)."""
     if reloader is None:
-        return 400, b"nothing to reload: the exporter was started without --config.file\n"
+        return 400, b"reload is off: started without --config.file, or with an OTLP push\n"
     errors = reloader.reload()
     if errors:
         return 500, ("failed to reload config:\n" + "".join(f"  {e}\n" for e in errors)).encode()
