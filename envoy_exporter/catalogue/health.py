@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .spec import MetricSpec, Sample, metric
@@ -54,85 +55,76 @@ def _property(name: str) -> Callable[[Snapshot], Iterator[Sample]]:
 
 
 _LAYOUT = "/ivp/meters and the probe"
+_gateway = partial(metric, subsystem="gateway")
 GATEWAY: tuple[MetricSpec, ...] = (
-    metric(
+    _gateway(
         "enphase_up",
         "1 when the gateway could be read at the last refresh, 0 when nothing could be read",
-        subsystem="gateway",
         source="every endpoint",
         extract=_up,
     ),
-    metric(
+    _gateway(
         "enphase_info",
         "Gateway identity and the address it is read at, always 1",
-        subsystem="gateway",
         source="/info and the probe",
         kind="info",
         labels=("serial", "firmware", "part_number", "model", "host"),
         extract=_info,
     ),
-    metric(
+    _gateway(
         "enphase_supported_feature",
         "1 for each feature the probe found",
-        subsystem="gateway",
         source="the probe",
         labels=("feature",),
         extract=_features,
     ),
-    metric(
+    _gateway(
         "enphase_poor_data_quality",
         "1 when the gateway's data shows a known firmware fault (all production zero at boot)",
-        subsystem="gateway",
         source="the updaters",
         extract=_poor_quality,
     ),
-    metric(
+    _gateway(
         "enphase_interface_info",
         "Network interface of the gateway, always 1",
-        subsystem="gateway",
         source="/home",
         kind="info",
         labels=("interface_type", "timezone", "dhcp"),
         extract=_interface_info,
         covers=("EnvoyInterfaceInformation.dhcp",),
     ),
-    metric(
+    _gateway(
         "enphase_software_build_timestamp_seconds",
         "Build time of the gateway software (Unix seconds)",
-        subsystem="gateway",
         source="/home",
         unit="seconds",
         extract=_software_build,
         covers=("EnvoyInterfaceInformation.software_build_epoch",),
     ),
-    metric(
+    _gateway(
         "enphase_phases",
         "Number of phases configured for the CT meters",
-        subsystem="gateway",
         source=_LAYOUT,
         extract=_property("phase_count"),
         covers=("CommonProperties.phase_count",),
     ),
-    metric(
+    _gateway(
         "enphase_active_phases",
         "Number of phases reporting production",
-        subsystem="gateway",
         source=_LAYOUT,
         extract=_property("active_phase_count"),
         covers=("CommonProperties.active_phase_count",),
     ),
-    metric(
+    _gateway(
         "enphase_ct_meters",
         "Number of enabled CT meters",
-        subsystem="gateway",
         source=_LAYOUT,
         extract=_property("ct_meter_count"),
         covers=("CommonProperties.ct_meter_count",),
     ),
-    metric(
+    _gateway(
         "enphase_acb_reported",
         "Number of AC Batteries in production's storage section",
-        subsystem="gateway",
         source=_LAYOUT,
         extract=_property("acb_batteries_reported"),
         covers=("CommonProperties.acb_batteries_reported",),
@@ -169,117 +161,92 @@ def _scalar(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
 
 
 _T = "the exporter"
+_exporter = partial(metric, subsystem="exporter", source=_T)
 EXPORTER: tuple[MetricSpec, ...] = (
-    metric(
+    _exporter(
         "enphase_exporter_collector_success",
         "1 when the part (client updater) was read at the last refresh",
-        subsystem="exporter",
-        source=_T,
         labels=("collector",),
         extract=_part_values("ok"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_collector_duration_seconds",
         "Time the part took at the last refresh, answers served from the schedule's store included",
-        subsystem="exporter",
-        source=_T,
         unit="seconds",
         labels=("collector",),
         extract=_part_values("duration_seconds"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_data_age_seconds",
         "Age of the freshest "
         "gateway answer behind the part's values; past 3 intervals the values are dropped",
-        subsystem="exporter",
-        source=_T,
         unit="seconds",
         labels=("collector",),
         extract=_part_values("age_seconds"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_data_stale",
         "1 when the part's values are dropped for being older than 3 refresh intervals",
-        subsystem="exporter",
-        source=_T,
         labels=("collector",),
         extract=_part_values("stale"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_refresh_interval_seconds",
         "Effective refresh interval of the endpoint, after the busy-time budget",
-        subsystem="exporter",
-        source=_T,
         unit="seconds",
         labels=("endpoint",),
         extract=_mapping("intervals"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_endpoint_latency_seconds",
         "Estimated time the gateway takes to answer the endpoint",
-        subsystem="exporter",
-        source=_T,
         unit="seconds",
         labels=("endpoint",),
         extract=_mapping("latencies"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_requests_total",
         'Requests sent to the gateway, by answer status code ("error" when none came)',
-        subsystem="exporter",
-        source=_T,
         kind="counter",
         labels=("endpoint", "code"),
         extract=_mapping("requests"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_request_duration_seconds_total",
         "Time spent waiting for the gateway's answers",
-        subsystem="exporter",
-        source=_T,
         kind="counter",
         unit="seconds",
         labels=("endpoint",),
         extract=_mapping("request_seconds"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_gateway_busy_ratio",
         "Estimated share of the gateway's time spent answering this exporter",
-        subsystem="exporter",
-        source=_T,
         unit="ratio",
         extract=_scalar("busy_ratio"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
         "Time of the last refresh that read the gateway (Unix seconds)",
-        subsystem="exporter",
-        source=_T,
         unit="seconds",
         extract=_scalar("last_success"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_token_expiry_timestamp_seconds",
         "Expiry of the gateway token in use (Unix seconds)",
-        subsystem="exporter",
-        source=_T,
         unit="seconds",
         extract=_scalar("token_expiry"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_authentication_failed",
         "1 when the credentials fail: the gateway or Enlighten refused them at the last "
         "login, the token expired, no token could be had, or the gateway refused them for "
         "the inverters (readable by every account) at the last probe",
-        subsystem="exporter",
-        source=_T,
         extract=_scalar("auth_failed"),
     ),
-    metric(
+    _exporter(
         "enphase_exporter_counter_decreases_total",
         "Times a lifetime energy counter of the gateway went backwards",
-        subsystem="exporter",
-        source=_T,
         kind="counter",
         extract=_scalar("counter_decreases"),
     ),
