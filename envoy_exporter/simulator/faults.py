@@ -18,16 +18,24 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..envoy.const import (
+    URL_DEVICE_DATA,
+    URL_INFO,
+    URL_INVENTORY_PLAIN,
+    URL_METERS,
+    URL_METERS_READINGS,
+    URL_PRODUCTION_INVERTERS,
+)
 from .server import DropConnection, Request
 from .source import Answer
 
 Clock = Callable[[], float]
 NextAnswer = Callable[[], Answer]
 
-INFO = "/info"
-READINGS = "/ivp/meters/readings"
-INVERTERS = "/api/v1/production/inverters"
-INVENTORY = "/inventory.json"
+INFO = URL_INFO
+READINGS = URL_METERS_READINGS
+INVERTERS = URL_PRODUCTION_INVERTERS
+INVENTORY = URL_INVENTORY_PLAIN
 #: the real gateway's login page, which some firmware serves instead of JSON after a reboot
 LOGIN_PAGE = (
     b"<!DOCTYPE html><html><head><title>Envoy</title></head>"
@@ -308,10 +316,36 @@ class Backwards(Fault):
         return replace(result, body=json.dumps(readings).encode())
 
 
+class CtStatus(Fault):
+    """Every CT raises `flag` and reports metering status `status` (a CT wired wrong)."""
+
+    DEFAULT_PATHS = (URL_METERS,)
+    #: the readings share the prefix; only /ivp/meters carries the status
+    SPARED = (READINGS,)
+
+    def __init__(
+        self, flag: str = "production-imbalance", status: str = "check-wiring", **kw: Any
+    ) -> None:
+        super().__init__(**kw)
+        self.flag = flag
+        self.status = status
+
+    def act(self, request: Request, answer: NextAnswer) -> Answer:
+        result = answer()
+        if result.status != 200:
+            return result
+        meters = json.loads(result.body)
+        for meter in meters if isinstance(meters, list) else []:
+            if isinstance(meter, dict):
+                meter["statusFlags"] = [self.flag]
+                meter["meteringStatus"] = self.status
+        return replace(result, body=json.dumps(meters).encode())
+
+
 class InverterGone(Fault):
     """One inverter (`serial`, or the first listed) disappears from every inverter list."""
 
-    DEFAULT_PATHS = (INVERTERS, INVENTORY, "/ivp/pdm/device_data")
+    DEFAULT_PATHS = (INVERTERS, INVENTORY, URL_DEVICE_DATA)
 
     def __init__(self, serial: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
@@ -413,6 +447,7 @@ FAULTS: dict[str, tuple[Callable[[str | None], Fault], str]] = {
     "outage": (lambda a: Outage(float(a or 300)), "outage[:SECONDS] no answers (300 s)"),
     "backwards": (lambda a: Backwards(float(a or 1000)), "backwards[:WH] CT counters step back"),
     "inverter-gone": (lambda a: InverterGone(a), "inverter-gone[:SERIAL] inverter vanishes"),
+    "wiring": (lambda a: CtStatus(a or "production-imbalance"), "wiring[:FLAG] CTs raise FLAG"),
 }
 
 
