@@ -294,7 +294,20 @@ class Outage(Fault):
         return answer()
 
 
-class Backwards(Fault):
+class _Rewrite(Fault):
+    """A fault that changes the JSON of a successful answer."""
+
+    def act(self, request: Request, answer: NextAnswer) -> Answer:
+        result = answer()
+        if result.status != 200:
+            return result
+        return replace(result, body=json.dumps(self.rewrite(json.loads(result.body))).encode())
+
+    def rewrite(self, doc: Any) -> Any:
+        raise NotImplementedError
+
+
+class Backwards(_Rewrite):
     """CT lifetime counters step back by `watt_hours` (a meter swapped or reset)."""
 
     DEFAULT_PATHS = (READINGS,)
@@ -303,20 +316,16 @@ class Backwards(Fault):
         super().__init__(**kw)
         self.watt_hours = watt_hours
 
-    def act(self, request: Request, answer: NextAnswer) -> Answer:
-        result = answer()
-        if result.status != 200:
-            return result
-        readings = json.loads(result.body)
-        for meter in readings if isinstance(readings, list) else []:
+    def rewrite(self, doc: Any) -> Any:
+        for meter in doc if isinstance(doc, list) else []:
             for item in [meter, *meter.get("channels", [])]:
                 for key in ("actEnergyDlvd", "actEnergyRcvd"):
                     if isinstance(item.get(key), int | float):
                         item[key] = max(item[key] - self.watt_hours, 0.0)
-        return replace(result, body=json.dumps(readings).encode())
+        return doc
 
 
-class CtStatus(Fault):
+class CtStatus(_Rewrite):
     """Every CT raises `flag` and reports metering status `status` (a CT wired wrong)."""
 
     DEFAULT_PATHS = (URL_METERS,)
@@ -330,19 +339,15 @@ class CtStatus(Fault):
         self.flag = flag
         self.status = status
 
-    def act(self, request: Request, answer: NextAnswer) -> Answer:
-        result = answer()
-        if result.status != 200:
-            return result
-        meters = json.loads(result.body)
-        for meter in meters if isinstance(meters, list) else []:
+    def rewrite(self, doc: Any) -> Any:
+        for meter in doc if isinstance(doc, list) else []:
             if isinstance(meter, dict):
                 meter["statusFlags"] = [self.flag]
                 meter["meteringStatus"] = self.status
-        return replace(result, body=json.dumps(meters).encode())
+        return doc
 
 
-class InverterGone(Fault):
+class InverterGone(_Rewrite):
     """One inverter (`serial`, or the first listed) disappears from every inverter list."""
 
     DEFAULT_PATHS = (INVERTERS, INVENTORY, URL_DEVICE_DATA)
@@ -351,14 +356,10 @@ class InverterGone(Fault):
         super().__init__(**kw)
         self.serial = serial
 
-    def act(self, request: Request, answer: NextAnswer) -> Answer:
-        result = answer()
-        if result.status != 200:
-            return result
-        doc = json.loads(result.body)
+    def rewrite(self, doc: Any) -> Any:
         if self.serial is None:
             self.serial = _first_serial(doc)
-        return replace(result, body=json.dumps(_without(doc, self.serial)).encode())
+        return _without(doc, self.serial)
 
 
 def _first_serial(doc: Any) -> str | None:
