@@ -282,7 +282,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("busy_budget_exceeded"),
         _T,
-        reads=("busy_budget_exceeded",),
     ),
     _spec(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
