@@ -40,7 +40,7 @@ PART_WORDS = {
     "inverters": "microinverter reports",
     "device_data_inverters": "microinverter details",
     "ensemble": "IQ Batteries and System Controller",
-    "inventory": "device inventory",
+    "inventory": "AC Batteries",
     "generator": "generator",
     "tariff": "tariff and battery settings",
 }
