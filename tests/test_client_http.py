@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import ast
-import datetime
 import socket
-import socketserver
 import ssl
-import tempfile
 import threading
 import tomllib
 from collections.abc import Callable, Iterator
@@ -15,10 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from envoy_exporter.envoy import deadline, transport
 from envoy_exporter.envoy.auth import EnvoyLegacyAuth
@@ -32,6 +26,9 @@ from envoy_exporter.envoy.http import RequestRecord
 from envoy_exporter.envoy.json import json_loads
 from envoy_exporter.envoy.retry import retry_policy
 from envoy_exporter.envoy.transport import GatewayHTTP, mount_gateway_adapter, read_limited
+from envoy_exporter.simulator.certs import server_context
+
+from .loopback import LoopbackServer, read_head
 
 # What the scripted server does with one connection: None drops it unanswered.
 Action = bytes | None
@@ -46,7 +43,7 @@ def http_answer(body: bytes, status: str = "200 OK", length: int | None = None) 
     return head.encode() + body
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """Answers the n-th connection with script(n); counts connections."""
 
     def __init__(self, script: Callable[[int], Action], linger: bool = False) -> None:
@@ -56,40 +53,22 @@ class ScriptedServer:
         self.connections = 0
         self.requests: list[bytes] = []
         self._lock = threading.Lock()
-        outer = self
+        super().__init__()
 
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                with outer._lock:
-                    outer.connections += 1
-                    number = outer.connections
-                sock: socket.socket = self.request
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                outer.requests.append(data)
-                action = outer.script(number)
-                if action is not None:
-                    sock.sendall(action)
-                while outer.linger and sock.recv(65536):
-                    pass
-                sock.shutdown(socket.SHUT_RDWR)
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def handle(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.connections += 1
+            number = self.connections
+        data = read_head(sock)
+        if b"\r\n\r\n" not in data:
+            return
+        self.requests.append(data)
+        action = self.script(number)
+        if action is not None:
+            sock.sendall(action)
+        while self.linger and sock.recv(65536):
+            pass
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.fixture
@@ -352,48 +331,29 @@ def test_the_adapter_keeps_one_pool_per_scheme_until_closed(serve) -> None:
 # -- a dripping gateway (issue 13 item 3) ---------------------------------------------------
 
 
-class DripServer:
+class DripServer(LoopbackServer):
     """Sends `head` at once, then `body` a byte every `interval` seconds (loopback, bounded:
     the body ends, and a closed connection ends it sooner). Counts the bytes it got out."""
 
     def __init__(self, head: bytes, body: bytes, interval: float) -> None:
+        self.head, self.body, self.interval = head, body, interval
         self.sent = 0
-        self.finished = threading.Event()
-        outer = self
+        super().__init__()
 
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                sock: socket.socket = self.request
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                try:
-                    for index, byte in enumerate(head + body):
-                        sock.sendall(bytes([byte]))
-                        outer.sent += 1
-                        if index >= len(head) - 1:
-                            # the hostile part: one byte, then a pause (not synchronisation)
-                            outer.finished.wait(interval)
-                except OSError:
-                    pass  # the client gave up: what this test wants
-                outer.finished.set()
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.finished.set()
-        self.server.shutdown()
-        self.server.server_close()
+    def handle(self, sock: socket.socket) -> None:
+        if b"\r\n\r\n" not in read_head(sock):
+            return
+        try:
+            sock.sendall(self.head)
+            self.sent += len(self.head)
+            for byte in self.body:
+                sock.sendall(bytes([byte]))
+                self.sent += 1
+                # the hostile part: one byte, then a pause (not synchronisation)
+                if self.stopped.wait(self.interval):
+                    return
+        except OSError:
+            pass  # the client gave up: what these tests want
 
 
 @pytest.fixture
@@ -465,63 +425,34 @@ def test_a_refresh_deadline_bounds_every_request_inside_it(drip, serve) -> None:
 
 def _legacy_tls_context() -> ssl.SSLContext:
     """A server context as old gateway firmware offers: TLS 1.2, RSA key exchange only."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "envoy")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context = server_context("127.0.0.1", rsa.generate_private_key(65537, 2048))
     context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.set_ciphers("AES128-SHA256")  # outside Python's default client list
-    with tempfile.TemporaryDirectory() as folder:
-        cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        context.load_cert_chain(cert_path, key_path)
     return context
+
+
+class LegacyTLSServer(LoopbackServer):
+    """Answers {} over TLS as old firmware would, or fails the handshake."""
+
+    def __init__(self) -> None:
+        self.context = _legacy_tls_context()
+        super().__init__()
+
+    def handle(self, sock: socket.socket) -> None:
+        sock.settimeout(5)
+        try:
+            with self.context.wrap_socket(sock, server_side=True) as tls:
+                tls.recv(65536)
+                tls.sendall(http_answer(b"{}"))
+        except OSError:
+            pass  # the handshake failed: no shared cipher
 
 
 @pytest.fixture
 def legacy_tls() -> Iterator[str]:
-    context = _legacy_tls_context()
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(5)
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(65536)
-                    tls.sendall(http_answer(b"{}"))
-            except OSError:
-                conn.close()  # the handshake failed: no shared cipher
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join(5)
-    listener.close()
+    server = LegacyTLSServer()
+    yield server.host
+    server.close()
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")

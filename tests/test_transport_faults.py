@@ -8,8 +8,6 @@ only the request's deadline ends it (issue 13 item 3).
 from __future__ import annotations
 
 import socket
-import socketserver
-import threading
 from collections import Counter
 from collections.abc import Iterator
 
@@ -19,6 +17,7 @@ from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.const import URL_PRODUCTION_INVERTERS, URL_PRODUCTION_V1
 
 from .conftest import SimulatorFactory
+from .loopback import LoopbackServer, read_head
 
 #: seconds between two bytes of a dripped body: 20 bytes a second
 PAUSE = 0.05
@@ -26,73 +25,44 @@ PAUSE = 0.05
 DRIPPED = 100
 
 
-def _read_head(sock: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-class DripProxy:
+class DripProxy(LoopbackServer):
     """Relays each connection to `upstream`; the answer to `path` is dripped when `dripping`."""
 
     def __init__(self, upstream: tuple[str, int], path: str) -> None:
+        self.upstream, self.path = upstream, path
         self.dripping = False
         self.drips_finished = 0
-        self.stopped = threading.Event()
-        outer = self
+        super().__init__()
 
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                client: socket.socket = self.request
-                first = client.recv(1, socket.MSG_PEEK)
-                if not first or first == b"\x16":
-                    return  # a TLS hello (the client tries HTTPS for /info first): refused
-                request = _read_head(client)
-                # one request per connection: the gateway closes after its answer
-                lines = [
-                    line
-                    for line in request.split(b"\r\n")
-                    if not line.lower().startswith(b"connection:")
-                ]
-                lines.insert(1, b"Connection: close")
-                with socket.create_connection(upstream, timeout=5) as gateway:
-                    gateway.sendall(b"\r\n".join(lines))
-                    answer = b""
-                    while chunk := gateway.recv(65536):
-                        answer += chunk
-                target = request.split(b" ", 2)[1].decode()
-                if not (outer.dripping and target == path):
-                    client.sendall(answer)
+    def handle(self, client: socket.socket) -> None:
+        first = client.recv(1, socket.MSG_PEEK)
+        if not first or first == b"\x16":
+            return  # a TLS hello (the client tries HTTPS for /info first): refused
+        request = read_head(client)
+        # one request per connection: the gateway closes after its answer
+        lines = [
+            line for line in request.split(b"\r\n") if not line.lower().startswith(b"connection:")
+        ]
+        lines.insert(1, b"Connection: close")
+        with socket.create_connection(self.upstream, timeout=5) as gateway:
+            gateway.sendall(b"\r\n".join(lines))
+            answer = b""
+            while chunk := gateway.recv(65536):
+                answer += chunk
+        if not (self.dripping and request.split(b" ", 2)[1].decode() == self.path):
+            client.sendall(answer)
+            return
+        head, _, body = answer.partition(b"\r\n\r\n")
+        try:
+            client.sendall(head + b"\r\n\r\n")
+            for byte in body[:DRIPPED]:
+                client.sendall(bytes([byte]))
+                if self.stopped.wait(PAUSE):
                     return
-                head, _, body = answer.partition(b"\r\n\r\n")
-                try:
-                    client.sendall(head + b"\r\n\r\n")
-                    for byte in body[:DRIPPED]:
-                        client.sendall(bytes([byte]))
-                        if outer.stopped.wait(PAUSE):
-                            return
-                    client.sendall(body[DRIPPED:])
-                except OSError:
-                    return  # the client gave up on the drip
-                outer.drips_finished += 1
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.server.shutdown()
-        self.server.server_close()
+            client.sendall(body[DRIPPED:])
+        except OSError:
+            return  # the client gave up on the drip
+        self.drips_finished += 1
 
 
 @pytest.fixture
