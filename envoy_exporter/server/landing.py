@@ -172,7 +172,8 @@ def _now_table(snap: Snapshot, now: float) -> str:
         if value is None and optional:
             continue
         text = "" if value is None else words(value)
-        rows.append(_row(label, _cell(names, value, text), _ago(_age(snap, parts, now))))
+        age = "" if value is None else _ago(_age(snap, parts, now))
+        rows.append(_row(label, _cell(names, value, text), age))
     return f'<table class="now">{"".join(rows)}</table>'
 
 
