@@ -130,7 +130,7 @@ def test_landing_page_in_a_browser_shows_the_figures_of_metrics(
     # the technical details below, in words: no internal part name shown as text
     assert "CT meter readings" in dom and "IQ Batteries" in dom
     assert ">meters<" not in dom and ">ENCHARGE<" not in dom
-    assert 'href="/metrics"' in dom and "dashboards/README.md" in dom
+    assert 'href="/metrics"' in dom and "dashboards/README.md" in dom and "docs/runbook.md" in dom
 
     shot = tmp_path / "landing.png"
     _chromium(url, tmp_path, "--window-size=1000,1300", f"--screenshot={shot}")

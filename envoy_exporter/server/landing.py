@@ -40,7 +40,7 @@ PART_WORDS = {
     "inverters": "microinverter reports",
     "device_data_inverters": "microinverter details",
     "ensemble": "IQ Batteries and System Controller",
-    "inventory": "device inventory",
+    "inventory": "AC Batteries",
     "generator": "generator",
     "tariff": "tariff and battery settings",
 }
@@ -266,6 +266,7 @@ def _links() -> str:
     docs = (
         ("README.md", "how to run it"),
         ("docs/metrics.md", "every metric"),
+        ("docs/runbook.md", "what each alert means and what to do"),
         ("alerts/envoy.rules.yml", "alerts, and the recording rules the dashboards use"),
         ("dashboards/README.md", "Grafana dashboards: Dashboards, New, Import"),
     )
