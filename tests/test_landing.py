@@ -130,7 +130,7 @@ def test_landing_page_in_a_browser_shows_the_figures_of_metrics(
     # the technical details below, in words: no internal part name shown as text
     assert "CT meter readings" in dom and "IQ Batteries" in dom
     assert ">meters<" not in dom and ">ENCHARGE<" not in dom
-    assert 'href="/metrics"' in dom and "dashboards/README.md" in dom
+    assert 'href="/metrics"' in dom and "dashboards/README.md" in dom and "docs/runbook.md" in dom
 
     shot = tmp_path / "landing.png"
     _chromium(url, tmp_path, "--window-size=1000,1300", f"--screenshot={shot}")
@@ -156,6 +156,13 @@ def test_wrong_local_password_is_an_authentication_failure(
         TargetConfig(name="home", host=sim.host, username="envoy", password="not-the-password")
     )
     assert _state(url).startswith("authentication failed")
+    # the right password: up, and what a gateway without CTs cannot measure said so, undated
+    good = serve(demo_target(sim))
+    assert _state(good) == "up"
+    page = requests.get(good, timeout=60).text
+    using = page.split("<th>Using now</th>", 1)[1].split("</tr>", 1)[0]
+    assert "not measured by this gateway" in using and "ago" not in using
+    assert 'data-metric="enphase_production_power_watts"' in page
 
 
 def test_wrong_token_is_an_authentication_failure_not_unreachable(
