@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -138,6 +139,43 @@ def test_landing_page_in_a_browser_shows_the_figures_of_metrics(
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == 1000
     if os.environ.get("LANDING_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["LANDING_SCREENSHOT"])
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not found (scripts/test installs it)")
+def test_the_demo_command_in_a_browser(tmp_path: Path) -> None:
+    """`envoy-exporter demo` as a user runs it: its page shows the figures of its /metrics.
+
+    The demo's gateway follows the clock, so a refresh may land between the page and
+    /metrics: /metrics is read before and after the page, and a pair that differs (a refresh
+    in between) is read again."""
+    entry = "from envoy_exporter.cli import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", entry, "demo", "--web.listen-address", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "listening on " in line, proc.communicate(timeout=30)[1]
+        url = line.split("listening on ", 1)[1].strip()
+        for _ in range(5):
+            before = _metrics(url)
+            figures = _Figures()
+            figures.feed(_chromium(url, tmp_path, "--dump-dom").stdout)
+            after = _metrics(url)
+            shown = {name for names in figures.cells for name in names.split("+")}
+            if all(before.get(name) == after.get(name) for name in shown):
+                break
+        else:
+            pytest.fail("the demo refreshed between every page and /metrics pair")
+        assert len(figures.cells) == 7  # the battery site: every figure
+        for names, (value, _) in figures.cells.items():
+            assert value == sum(before.get(name, 0.0) for name in names.split("+")), names
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
 
 
 def _state(url: str) -> str:
