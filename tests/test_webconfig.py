@@ -128,6 +128,19 @@ def test_check_basic_auth_caches_without_weakening(tmp_path: Path) -> None:
     assert not web.check_basic_auth("v", "pw")
 
 
+@pytest.mark.parametrize("costs", [(4,), (5, 6)])
+def test_unknown_user_checked_at_the_configured_cost(tmp_path: Path, costs: tuple[int, ...]) -> None:
+    # An unknown name was checked against a cost-10 dummy while users had cost 12: the time
+    # of a 401 told which names exist. The dummy now has the configured (highest) cost.
+    users = {
+        f"u{cost}": bcrypt.hashpw(b"pw", bcrypt.gensalt(rounds=cost)).decode() for cost in costs
+    }
+    web = parse_web_config({"basic_auth_users": users}, tmp_path)
+    assert web.unknown_user_hash.startswith(f"$2b${max(costs):02d}$".encode())
+    assert not web.check_basic_auth("nobody", "pw")
+    assert not web.check_basic_auth("nobody", "")
+
+
 def test_web_config_errors_are_all_reported(tmp_path: Path) -> None:
     data = {
         "tls_server_config": {

@@ -124,10 +124,6 @@ class ExporterApp:
         for refresher in self.refreshers.values():
             refresher.close()
 
-    def metrics(self, timeout: float | None) -> tuple[int, bytes]:
-        status, cached, own = self.metrics_parts(timeout)
-        return status, cached + own
-
     def metrics_parts(self, timeout: float | None) -> tuple[int, bytes, bytes]:
         """/metrics as the gateway's exposition (the same bytes object for one snapshot
         generation, so its compressed form can be reused) and the exporter's own metrics."""
