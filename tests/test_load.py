@@ -119,5 +119,5 @@ def test_many_scrapers_one_refresh_per_ttl_on_bounded_workers(
         assert readings(sim) == refresh + 1
 
     assert {r.method for r in sim.request_log} == {"GET"}
-    workers = [t for t in threading.enumerate() if t.name.startswith("http-worker")]
+    workers = [t for t in threading.enumerate() if t.name.startswith("waitress-")]
     assert len(workers) >= WORKERS  # this server's pool (other tests' servers may add theirs)

@@ -129,7 +129,9 @@ def test_check_basic_auth_caches_without_weakening(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("costs", [(4,), (5, 6)])
-def test_unknown_user_checked_at_the_configured_cost(tmp_path: Path, costs: tuple[int, ...]) -> None:
+def test_unknown_user_checked_at_the_configured_cost(
+    tmp_path: Path, costs: tuple[int, ...]
+) -> None:
     # An unknown name was checked against a cost-10 dummy while users had cost 12: the time
     # of a 401 told which names exist. The dummy now has the configured (highest) cost.
     users = {
