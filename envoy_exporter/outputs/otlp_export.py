@@ -49,7 +49,6 @@ def export_cause(reason: str | None, messages: list[str]) -> str:
     return f"{root.group(1).strip()}: {text}" if root else text
 
 
-
 class SdkLogCapture(logging.Filter):
     """Keeps the SDK exporters' records of the current thread's export instead of logging them.
 

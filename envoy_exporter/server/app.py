@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 from .. import __version__
 from ..collector.conditions import Condition, report_state
 from ..collector.pool import WorkPool, shared_pool
+from ..outputs.build_info import BuildInfoCollector
 from .httpd import HttpServer
 from .landing import render_landing
 from .webconfig import WebConfig
@@ -98,6 +99,7 @@ class ExporterApp:
         self._own_registry = CollectorRegistry()
         ProcessCollector(registry=self._own_registry)
         PlatformCollector(registry=self._own_registry)
+        self._own_registry.register(BuildInfoCollector())
         self._own_registry.register(_LateRefreshes(self.refreshers))
 
     def register_own(self, collector: Collector) -> None:
