@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,6 +106,29 @@ def test_plain_http_to_the_tls_port_fails(tls_server: tuple[ExporterServer, Path
         requests.get(plain + "-/healthy", timeout=10)
     # The failed handshake cost nothing lasting: TLS clients are still served.
     assert requests.get(server.url + "-/healthy", verify=str(cert), timeout=10).status_code == 200
+
+
+def test_slow_tls_clients_do_not_stop_the_server(tls_server: tuple[ExporterServer, Path]) -> None:
+    # Issue 13 item 1 over TLS: silent peers that never finish a handshake, and clients that
+    # sent half a request over TLS, each cost a connection; others are still answered.
+    server, cert = tls_server
+    client = ssl.create_default_context(cafile=str(cert))
+    held: list[socket.socket] = []
+    try:
+        for i in range(100):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            if i % 2:
+                sock = client.wrap_socket(sock, server_hostname="127.0.0.1")
+                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            held.append(sock)
+        answer = requests.get(server.url + "-/healthy", verify=str(cert), timeout=5)
+        assert answer.status_code == 200
+        auth = ("prometheus", PASSWORD)
+        answer = requests.get(server.url + "metrics", verify=str(cert), auth=auth, timeout=5)
+        assert answer.text.startswith("enphase_up 1")
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def test_basic_auth_only(tmp_path: Path) -> None:

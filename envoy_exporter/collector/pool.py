@@ -23,6 +23,7 @@ class WorkPool:
     """A ThreadPoolExecutor with single flight per key. Thread-safe."""
 
     def __init__(self, threads: int = POOL_THREADS, name: str = "work") -> None:
+        self.threads = threads
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=name)
         self._lock = threading.Lock()
         self._pending: dict[object, Future[object]] = {}

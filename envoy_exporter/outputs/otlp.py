@@ -13,6 +13,7 @@ gateway; it is rebuilt when that identity becomes known or changes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import logging
 import math
@@ -336,6 +337,9 @@ class OtlpPush:
             TargetPusher(t, settings, self.stats, exporter_factory=exporter_factory) for t in values
         ]
         self._pool = pool or shared_pool()
+        # A collector that is down makes each export retry until its timeout: pushes may take
+        # half the pool at most, so that scrapes and probes still find threads to refresh on.
+        self._slots = threading.BoundedSemaphore(max(1, self._pool.threads // 2))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._schedule, name="otlp-schedule", daemon=True)
 
@@ -358,8 +362,22 @@ class OtlpPush:
         while due and not self._stop.wait(max(0.0, due[0][0] - time.monotonic())):
             at, i = heapq.heappop(due)
             pusher = self.pushers[i]
-            self._pool.once(pusher, pusher.push)
+            running = self._pool.pending(pusher)
+            if (running is None or running.done()) and self._take_slot():
+                self._pool.once(pusher, functools.partial(self._push, pusher))
             heapq.heappush(due, (max(at + interval, time.monotonic()), i))
+
+    def _take_slot(self) -> bool:
+        while not self._slots.acquire(timeout=0.5):
+            if self._stop.is_set():
+                return False
+        return True
+
+    def _push(self, pusher: TargetPusher) -> None:
+        try:
+            pusher.push()
+        finally:
+            self._slots.release()
 
     def stop(self) -> None:
         """Stop every pusher; call before closing the targets."""

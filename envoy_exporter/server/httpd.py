@@ -17,6 +17,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,15 @@ def _raise_open_files_limit(wanted: int) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+def _wait_idle(server: BaseWSGIServer, limit: float = 5.0) -> None:
+    # waitress counts a new worker busy until it first waits for work: a request in that
+    # instant would read as "all workers busy". Started threads get there within microseconds.
+    dispatcher = server.task_dispatcher
+    deadline = time.monotonic() + limit
+    while dispatcher.active_count > 0 and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 class HttpServer:
     """`app` served by waitress on `address` with `threads` workers, over TLS when given."""
 
@@ -152,6 +162,7 @@ class HttpServer:
             )
             assert isinstance(server, BaseWSGIServer)  # one socket: one server, no multiplexer
             self._server = server
+            _wait_idle(server)
             if ssl_context is not None:
                 self.public.listen(CONNECTION_LIMIT)
                 self.tls = TlsFront(self.public, ssl_context, str(backend.getsockname()))
