@@ -25,6 +25,7 @@ from ..collector.pool import WorkPool, shared_pool
 from ..outputs.build_info import BuildInfoCollector
 from .httpd import HttpServer
 from .landing import render_landing
+from .reload import Reloader
 from .webconfig import WebConfig
 from .wsgi import SCRAPE_TIMEOUT_HEADER, ExporterWsgi, scrape_timeout
 
@@ -100,7 +101,9 @@ class ExporterApp:
         ProcessCollector(registry=self._own_registry)
         PlatformCollector(registry=self._own_registry)
         self._own_registry.register(BuildInfoCollector())
-        self._own_registry.register(_LateRefreshes(self.refreshers))
+        self._own_registry.register(_LateRefreshes(self))
+        #: POST /-/reload reads the configuration file again (set by `serve --config.file`)
+        self.reloader: Reloader | None = None
 
     def register_own(self, collector: Collector) -> None:
         """Add a collector of the exporter's own metrics, served on /metrics."""
@@ -174,8 +177,8 @@ def _prometheus_output(
 
 
 class _LateRefreshes(Collector):
-    def __init__(self, refreshers: dict[str, Refresher]) -> None:
-        self._refreshers = refreshers
+    def __init__(self, app: ExporterApp) -> None:
+        self._app = app  # its refreshers change on reload
 
     def collect(self) -> Iterable[Metric]:
         late = CounterMetricFamily(
@@ -184,7 +187,7 @@ class _LateRefreshes(Collector):
             "(X-Prometheus-Scrape-Timeout-Seconds), per target",
             labels=("target",),
         )
-        for name, refresher in sorted(self._refreshers.items()):
+        for name, refresher in sorted(self._app.refreshers.items()):
             late.add_metric([name], refresher.late.total)
         return [late]
 

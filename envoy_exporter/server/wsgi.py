@@ -12,6 +12,8 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+from .reload import reload_answer
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
@@ -59,7 +61,8 @@ class ExporterWsgi:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         gzip_ok = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-        if method not in ("GET", "HEAD"):
+        reload = method == "POST" and environ.get("PATH_INFO") == "/-/reload"
+        if method not in ("GET", "HEAD") and not reload:
             reply: Reply = (405, b"method not allowed\n", PLAIN, {"Allow": "GET, HEAD"})
         else:
             try:
@@ -109,6 +112,8 @@ class ExporterWsgi:
             return 200, b"OK\n", PLAIN, {}
         if path == "/":
             return 200, self.app.landing(min(timeout, 5.0)), "text/html; charset=utf-8", {}
+        if path == "/-/reload" and environ.get("REQUEST_METHOD") == "POST":
+            return (*reload_answer(self.app.reloader), PLAIN, {})
         return 404, b"not found: see / for the endpoints\n", PLAIN, {}
 
     def _authorized(self, environ: WSGIEnvironment) -> bool:
