@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_TARGET_NAME = 128
+_EOF = b"# EOF\n"
 
 
 class Refresher:
@@ -104,6 +106,8 @@ class ExporterApp:
         self._own_registry.register(_LateRefreshes(self))
         #: POST /-/reload reads the configuration file again (set by `serve --config.file`)
         self.reloader: Reloader | None = None
+        #: /metrics in OpenMetrics, kept for the snapshot it was written from
+        self._openmetrics: tuple[Snapshot, bytes] | None = None
 
     def register_own(self, collector: Collector) -> None:
         """Add a collector of the exporter's own metrics, served on /metrics."""
@@ -113,18 +117,32 @@ class ExporterApp:
         for refresher in self.refreshers.values():
             refresher.close()
 
-    def metrics_parts(self, timeout: float | None) -> tuple[int, bytes, bytes]:
+    def metrics_parts(
+        self, timeout: float | None, openmetrics: bool = False
+    ) -> tuple[int, bytes, bytes]:
         """/metrics as the gateway's exposition (the same bytes object for one snapshot
-        generation, so its compressed form can be reused) and the exporter's own metrics."""
-        own = generate_latest(self._own_registry)
+        generation, so its compressed form can be reused) and the exporter's own metrics.
+
+        In OpenMetrics the gateway's part goes without the `# EOF` the own part ends with."""
+        own = (_openmetrics_text if openmetrics else generate_latest)(self._own_registry)
         if self.single is None:
             return 200, b"", own
         refresher = self.refreshers[self.single]
-        if refresher.snapshot(timeout) is None:
+        snap = refresher.snapshot(timeout)
+        if snap is None:
             return (*_still_refreshing(self.single, timeout), b"")
-        return 200, self._render(refresher.target), own
+        if not openmetrics:
+            return 200, self._render(refresher.target), own
+        kept = self._openmetrics
+        if kept is None or kept[0] is not snap:
+            registry = CollectorRegistry(auto_describe=False)
+            registry.register(self._collector_factory(refresher.target))
+            kept = self._openmetrics = (snap, _openmetrics_text(registry).removesuffix(_EOF))
+        return 200, kept[1], own
 
-    def probe(self, name: str | None, timeout: float | None) -> tuple[int, bytes]:
+    def probe(
+        self, name: str | None, timeout: float | None, openmetrics: bool = False
+    ) -> tuple[int, bytes]:
         if not name:
             return 400, b"missing parameter: target (use /probe?target=NAME)\n"
         refresher = self.refreshers.get(name)
@@ -135,7 +153,7 @@ class ExporterApp:
             return _still_refreshing(name, timeout)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self._collector_factory(refresher.target))
-        return 200, generate_latest(registry)
+        return 200, (_openmetrics_text if openmetrics else generate_latest)(registry)
 
     def landing(self, timeout: float) -> bytes:
         snaps: dict[str, Snapshot | None] = {}
@@ -153,6 +171,11 @@ class ExporterApp:
             auth=self.web.auth_required,
             tls=self.web.ssl_context is not None,
         ).encode()
+
+
+def _openmetrics_text(registry: CollectorRegistry) -> bytes:
+    text: bytes = openmetrics.generate_latest(registry)  # type: ignore[no-untyped-call]
+    return text
 
 
 def _still_refreshing(name: str, timeout: float | None) -> tuple[int, bytes]:

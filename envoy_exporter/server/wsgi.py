@@ -26,6 +26,8 @@ _TIMEOUT_MARGIN = 0.5  # answer this long before Prometheus gives up, so it sees
 # The body is the classic text format whatever prometheus_client's newest label says
 # (0.22 announces version=1.0.0), and every Prometheus 2.x and 3.x reads 0.0.4.
 CONTENT_TYPE_LATEST = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS = "application/openmetrics-text"
+CONTENT_TYPE_OPENMETRICS = f"{OPENMETRICS}; version=1.0.0; charset=utf-8"
 PLAIN = "text/plain; charset=utf-8"
 GZIP_MIN_BYTES = 1024
 # Exempt from basic auth: they reveal nothing, and container health checks carry no password.
@@ -94,20 +96,24 @@ class ExporterWsgi:
                 {"WWW-Authenticate": 'Basic realm="envoy-exporter"'},
             )
         timeout = scrape_timeout(environ.get("HTTP_X_PROMETHEUS_SCRAPE_TIMEOUT_SECONDS"))
+        # OpenMetrics when the scraper asks for it (Prometheus does by default), else the
+        # classic text format.
+        om = OPENMETRICS in environ.get("HTTP_ACCEPT", "")
+        content_type = CONTENT_TYPE_OPENMETRICS if om else CONTENT_TYPE_LATEST
         if path == "/metrics":
-            status, cached, own = self.app.metrics_parts(timeout)
+            status, cached, own = self.app.metrics_parts(timeout, om)
             if status == 200 and gzip_ok and len(cached) > GZIP_MIN_BYTES:
                 # A gzip stream may hold several members: the gateway's part is compressed
                 # once per refresh, only the small process part on every scrape.
                 body = _gzip_once(cached) + gzip.compress(own, compresslevel=6)
-                return 200, body, CONTENT_TYPE_LATEST, {"Content-Encoding": "gzip"}
-            return status, cached + own, CONTENT_TYPE_LATEST, {}
+                return 200, body, content_type, {"Content-Encoding": "gzip"}
+            return status, cached + own, content_type, {}
         if path == "/probe":
             names = parse_qs(environ.get("QUERY_STRING", "")).get("target", [])
             if len(names) > 1:
                 return 400, b"give exactly one target parameter\n", PLAIN, {}
-            status, body = self.app.probe(names[0] if names else "", timeout)
-            return status, body, CONTENT_TYPE_LATEST, {}
+            status, body = self.app.probe(names[0] if names else "", timeout, om)
+            return status, body, content_type, {}
         if path in OPEN_PATHS:
             return 200, b"OK\n", PLAIN, {}
         if path == "/":
