@@ -20,8 +20,6 @@ def _spec(
     extract: Callable[[Snapshot], Iterator[Sample]],
     source: str,
     covers: tuple[str, ...] = (),
-    *,
-    reads: tuple[str, ...],
 ) -> MetricSpec:
     subsystem = "exporter" if name.startswith("enphase_exporter_") else "gateway"
     return MetricSpec(
@@ -34,7 +32,6 @@ def _spec(
         source=source,
         covers=covers,
         subsystem=subsystem,
-        reads=tuple(f"snapshot.{attr}" for attr in reads),
     )
 
 
@@ -100,7 +97,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _up,
         "every endpoint",
-        reads=("up",),
     ),
     _spec(
         "enphase_info",
@@ -110,7 +106,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         ("serial", "firmware", "part_number", "model", "host"),
         _info,
         "/info and the probe",
-        reads=("info",),
     ),
     _spec(
         "enphase_supported_feature",
@@ -120,7 +115,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         ("feature",),
         _features,
         "the probe",
-        reads=("supported_features",),
     ),
     _spec(
         "enphase_poor_data_quality",
@@ -130,7 +124,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _poor_quality,
         "the updaters",
-        reads=("info", "poor_data_quality"),
     ),
     _spec(
         "enphase_interface_info",
@@ -140,7 +133,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         ("interface_type", "timezone", "dhcp"),
         _interface_info,
         "/home",
-        reads=("interface",),
         covers=("EnvoyInterfaceInformation.dhcp",),
     ),
     _spec(
@@ -151,7 +143,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _software_build,
         "/home",
-        reads=("interface",),
         covers=("EnvoyInterfaceInformation.software_build_epoch",),
     ),
     *(
@@ -163,7 +154,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
             (),
             _property(attr),
             "/ivp/meters and the probe",
-            reads=("properties",),
             covers=(f"CommonProperties.{attr}",),
         )
         for name, attr, text in _PROPERTIES
@@ -209,7 +199,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("ok"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_collector_duration_seconds",
@@ -219,7 +208,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("duration_seconds"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_data_age_seconds",
@@ -230,7 +218,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("age_seconds"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_data_stale",
@@ -240,7 +227,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("stale"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_refresh_interval_seconds",
@@ -250,7 +236,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("intervals"),
         _T,
-        reads=("intervals",),
     ),
     _spec(
         "enphase_exporter_endpoint_latency_seconds",
@@ -260,7 +245,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("latencies"),
         _T,
-        reads=("latencies",),
     ),
     _spec(
         "enphase_exporter_requests_total",
@@ -270,7 +254,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint", "code"),
         _mapping("requests"),
         _T,
-        reads=("requests",),
     ),
     _spec(
         "enphase_exporter_request_duration_seconds_total",
@@ -280,7 +263,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("request_seconds"),
         _T,
-        reads=("request_seconds",),
     ),
     _spec(
         "enphase_exporter_gateway_busy_ratio",
@@ -290,7 +272,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("busy_ratio"),
         _T,
-        reads=("busy_ratio",),
     ),
     _spec(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
@@ -300,7 +281,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("last_success"),
         _T,
-        reads=("last_success",),
     ),
     _spec(
         "enphase_exporter_token_expiry_timestamp_seconds",
@@ -310,7 +290,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("token_expiry"),
         _T,
-        reads=("token_expiry",),
     ),
     _spec(
         "enphase_exporter_authentication_failed",
@@ -322,7 +301,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("auth_failed"),
         _T,
-        reads=("auth_failed",),
     ),
     _spec(
         "enphase_exporter_counter_decreases_total",
@@ -332,7 +310,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("counter_decreases"),
         _T,
-        reads=("counter_decreases",),
     ),
 )
 

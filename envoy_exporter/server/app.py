@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -89,7 +89,6 @@ class ExporterApp:
         single: str | None = None,
         web: WebConfig | None = None,
         render: Callable[[Target], bytes] | None = None,
-        collector_factory: Callable[[Target], Any] | None = None,
         pool: WorkPool | None = None,
     ) -> None:
         if single is not None and single not in targets:
@@ -98,7 +97,7 @@ class ExporterApp:
         self.single = single
         self.web = web or WebConfig()
         self.started_at = time.time()
-        self._render, self._collector_factory = _prometheus_output(render, collector_factory)
+        self._render = render or _prometheus_render()
         self._own_registry = CollectorRegistry()
         ProcessCollector(registry=self._own_registry)
         PlatformCollector(registry=self._own_registry)
@@ -135,9 +134,7 @@ class ExporterApp:
             return 200, self._render(refresher.target), own
         kept = self._openmetrics
         if kept is None or kept[0] is not snap:
-            registry = CollectorRegistry(auto_describe=False)
-            registry.register(self._collector_factory(refresher.target))
-            kept = self._openmetrics = (snap, _openmetrics_text(registry).removesuffix(_EOF))
+            kept = self._openmetrics = (snap, _openmetrics_of(snap).removesuffix(_EOF))
         return 200, kept[1], own
 
     def probe(
@@ -149,11 +146,12 @@ class ExporterApp:
         if refresher is None:
             shown = name[:_MAX_TARGET_NAME].encode("unicode_escape").decode("ascii")
             return 400, f'unknown target "{shown}": only configured targets are probed\n'.encode()
-        if refresher.snapshot(timeout) is None:
+        snap = refresher.snapshot(timeout)
+        if snap is None:
             return _still_refreshing(name, timeout)
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(self._collector_factory(refresher.target))
-        return 200, (_openmetrics_text if openmetrics else generate_latest)(registry)
+        if openmetrics:
+            return 200, _openmetrics_of(snap)
+        return 200, self._render(refresher.target)
 
     def landing(self, timeout: float) -> bytes:
         snaps: dict[str, Snapshot | None] = {}
@@ -173,9 +171,27 @@ class ExporterApp:
         ).encode()
 
 
+class _Fixed(Collector):
+    def __init__(self, metrics: list[Metric]) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterable[Metric]:
+        return self._metrics
+
+
 def _openmetrics_text(registry: CollectorRegistry) -> bytes:
     text: bytes = openmetrics.generate_latest(registry)  # type: ignore[no-untyped-call]
     return text
+
+
+def _openmetrics_of(snap: Snapshot) -> bytes:
+    """The snapshot's families in OpenMetrics (prometheus_client's writer, as /probe's
+    classic text once was): Prometheus asks for it first."""
+    from ..outputs.prometheus import families
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Fixed(list(families(snap))))
+    return _openmetrics_text(registry)
 
 
 def _still_refreshing(name: str, timeout: float | None) -> tuple[int, bytes]:
@@ -186,17 +202,11 @@ def _still_refreshing(name: str, timeout: float | None) -> tuple[int, bytes]:
     return 503, message.encode()
 
 
-def _prometheus_output(
-    render: Callable[[Target], bytes] | None, factory: Callable[[Target], Any] | None
-) -> tuple[Callable[[Target], bytes], Callable[[Target], Any]]:
+def _prometheus_render() -> Callable[[Target], bytes]:
     # Imported here so that the server (and its tests) can run with stand-ins.
-    if render is None or factory is None:
-        from ..outputs.prometheus import EnvoyCollector
-        from ..outputs.prometheus import render as default_render
+    from ..outputs.prometheus import render
 
-        render = render or default_render
-        factory = factory or EnvoyCollector
-    return render, factory
+    return render
 
 
 class _LateRefreshes(Collector):
