@@ -15,12 +15,18 @@ import tempfile
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 
-def self_signed_pem(host: str) -> tuple[bytes, bytes]:
-    """A (certificate, private key) PEM pair for `host` (an IP address or a name)."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def self_signed_pem(
+    host: str, key: CertificateIssuerPrivateKeyTypes | None = None
+) -> tuple[bytes, bytes]:
+    """A (certificate, private key) PEM pair for `host` (an IP address or a name).
+
+    `key`: the key to certify (a new EC key by default; old firmware's RSA key exchange
+    needs an RSA one)."""
+    key = key or ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "envoy")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -51,9 +57,11 @@ def _alt_names(host: str) -> list[x509.GeneralName]:
     return names
 
 
-def server_context(host: str) -> ssl.SSLContext:
+def server_context(
+    host: str, key: CertificateIssuerPrivateKeyTypes | None = None
+) -> ssl.SSLContext:
     """A server-side TLS context holding a new self-signed certificate for `host`."""
-    cert_pem, key_pem = self_signed_pem(host)
+    cert_pem, key_pem = self_signed_pem(host, key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     # ssl loads a chain from files only. An anonymous in-memory file (Linux memfd) needs no
     # writable folder, so a container with a read-only root and no /tmp still starts.
