@@ -72,24 +72,25 @@ def server_context(
             handle.flush()
             context.load_cert_chain(f"/proc/self/fd/{fd}")
         return context
+    load_through_folder(context, cert_pem, key_pem)
+    return context
+
+
+def load_through_folder(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None:
+    """Where memfd is missing: write the pair to a private temporary folder, load it,
+    remove it at once. Without a writable one, an OSError says how to give one."""
     try:
-        _load_through_folder(context, cert_pem, key_pem)
+        with tempfile.TemporaryDirectory(prefix="envoy-sim-tls-") as folder:
+            cert_path = os.path.join(folder, "cert.pem")
+            key_path = os.path.join(folder, "key.pem")
+            for path, data in ((cert_path, cert_pem), (key_path, key_pem)):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+            context.load_cert_chain(cert_path, key_path)
     except OSError as exc:
         raise OSError(
             f"cannot write the simulated gateway's TLS certificate to a temporary folder "
             f"({tempfile.gettempdir()}): {exc.strerror or exc}; point TMPDIR at a writable "
             "folder (in a container: a tmpfs such as --tmpfs /tmp)"
         ) from None
-    return context
-
-
-def _load_through_folder(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None:
-    """Write the pair to a private temporary folder, load it, remove it at once."""
-    with tempfile.TemporaryDirectory(prefix="envoy-sim-tls-") as folder:
-        cert_path = os.path.join(folder, "cert.pem")
-        key_path = os.path.join(folder, "key.pem")
-        for path, data in ((cert_path, cert_pem), (key_path, key_pem)):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-        context.load_cert_chain(cert_path, key_path)
