@@ -226,6 +226,12 @@ EXPORTER: tuple[MetricSpec, ...] = (
         extract=_scalar("busy_ratio"),
     ),
     _exporter(
+        "enphase_exporter_busy_budget_exceeded",
+        "1 when power and state endpoints alone keep the gateway busier than the busy budget "
+        "allows (they are read on time anyway)",
+        extract=_scalar("busy_budget_exceeded"),
+    ),
+    _exporter(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
         "Time of the last refresh that read the gateway (Unix seconds)",
         unit="seconds",
