@@ -15,6 +15,7 @@ import requests
 from envoy_exporter.cli.serve import build_server
 from envoy_exporter.collector.pool import POOL_THREADS
 from envoy_exporter.collector.target import Target, TargetConfig
+from envoy_exporter.envoy.const import URL_METERS_READINGS
 from envoy_exporter.server.app import ExporterServer
 from envoy_exporter.simulator.server import SimulatedEnvoy
 
@@ -24,7 +25,7 @@ SCRAPERS = 50
 SCRAPES_EACH = 10
 WORKERS = 8  # the default: a queue of 8 x 8 connections holds all 50 scrapers
 TTL = 15.0
-READINGS = "/ivp/meters/readings"
+READINGS = URL_METERS_READINGS
 
 
 class Clock:
