@@ -20,8 +20,6 @@ def _spec(
     extract: Callable[[Snapshot], Iterator[Sample]],
     source: str,
     covers: tuple[str, ...] = (),
-    *,
-    reads: tuple[str, ...],
 ) -> MetricSpec:
     subsystem = "exporter" if name.startswith("enphase_exporter_") else "gateway"
     return MetricSpec(
@@ -34,7 +32,6 @@ def _spec(
         source=source,
         covers=covers,
         subsystem=subsystem,
-        reads=tuple(f"snapshot.{attr}" for attr in reads),
     )
 
 
@@ -44,7 +41,8 @@ def _up(s: Snapshot) -> Iterator[Sample]:
 
 def _info(s: Snapshot) -> Iterator[Sample]:
     if s.info is not None:
-        yield Sample((s.info.serial, s.info.firmware, s.info.part_number, s.info.model), 1.0)
+        info = s.info
+        yield Sample((info.serial, info.firmware, info.part_number, info.model, info.host), 1.0)
 
 
 def _features(s: Snapshot) -> Iterator[Sample]:
@@ -99,17 +97,15 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _up,
         "every endpoint",
-        reads=("up",),
     ),
     _spec(
         "enphase_info",
         "info",
         "",
-        "Gateway identity, always 1",
-        ("serial", "firmware", "part_number", "model"),
+        "Gateway identity and the address it is read at, always 1",
+        ("serial", "firmware", "part_number", "model", "host"),
         _info,
         "/info and the probe",
-        reads=("info",),
     ),
     _spec(
         "enphase_supported_feature",
@@ -119,7 +115,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         ("feature",),
         _features,
         "the probe",
-        reads=("supported_features",),
     ),
     _spec(
         "enphase_poor_data_quality",
@@ -129,7 +124,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _poor_quality,
         "the updaters",
-        reads=("info", "poor_data_quality"),
     ),
     _spec(
         "enphase_interface_info",
@@ -139,7 +133,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         ("interface_type", "timezone", "dhcp"),
         _interface_info,
         "/home",
-        reads=("interface",),
         covers=("EnvoyInterfaceInformation.dhcp",),
     ),
     _spec(
@@ -150,7 +143,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _software_build,
         "/home",
-        reads=("interface",),
         covers=("EnvoyInterfaceInformation.software_build_epoch",),
     ),
     *(
@@ -162,7 +154,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
             (),
             _property(attr),
             "/ivp/meters and the probe",
-            reads=("properties",),
             covers=(f"CommonProperties.{attr}",),
         )
         for name, attr, text in _PROPERTIES
@@ -208,7 +199,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("ok"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_collector_duration_seconds",
@@ -218,7 +208,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("duration_seconds"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_data_age_seconds",
@@ -229,7 +218,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("age_seconds"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_data_stale",
@@ -239,7 +227,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("stale"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_refresh_interval_seconds",
@@ -249,7 +236,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("intervals"),
         _T,
-        reads=("intervals",),
     ),
     _spec(
         "enphase_exporter_endpoint_latency_seconds",
@@ -259,7 +245,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("latencies"),
         _T,
-        reads=("latencies",),
     ),
     _spec(
         "enphase_exporter_requests_total",
@@ -269,7 +254,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint", "code"),
         _mapping("requests"),
         _T,
-        reads=("requests",),
     ),
     _spec(
         "enphase_exporter_request_duration_seconds_total",
@@ -279,7 +263,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("request_seconds"),
         _T,
-        reads=("request_seconds",),
     ),
     _spec(
         "enphase_exporter_gateway_busy_ratio",
@@ -289,7 +272,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("busy_ratio"),
         _T,
-        reads=("busy_ratio",),
     ),
     _spec(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
@@ -299,7 +281,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("last_success"),
         _T,
-        reads=("last_success",),
     ),
     _spec(
         "enphase_exporter_token_expiry_timestamp_seconds",
@@ -309,7 +290,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("token_expiry"),
         _T,
-        reads=("token_expiry",),
     ),
     _spec(
         "enphase_exporter_authentication_failed",
@@ -321,7 +301,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("auth_failed"),
         _T,
-        reads=("auth_failed",),
     ),
     _spec(
         "enphase_exporter_counter_decreases_total",
@@ -331,7 +310,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("counter_decreases"),
         _T,
-        reads=("counter_decreases",),
     ),
 )
 

@@ -89,6 +89,8 @@ class Target:
         self._check_info = False
         self._reprobe = False
         self._token_retry_at = 0.0
+        #: the configured token last authenticated with (a token file's content changes)
+        self._given_token: str | None = None
         self._closed = False
         self._failing: set[str] = set()
         #: whether the credentials failed (see Snapshot.auth_failed); None when unknown
@@ -253,6 +255,9 @@ class Target:
             envoy = self._recheck_info(envoy, now)
         elif self._reprobe:
             self._probe(envoy)
+        if self.config.current_token() != self._given_token:
+            _LOGGER.info("target %s: the token file changed, using its new token", self.name)
+            self._authenticate(envoy, fresh=False)
         self._refresh_token(envoy, now)
         return envoy
 
@@ -282,8 +287,10 @@ class Target:
 
     def _authenticate(self, envoy: Envoy, *, fresh: bool) -> None:
         cfg = self.config
-        token = None if fresh and cfg.username and cfg.password else cfg.token
+        given = cfg.current_token()
+        token = None if fresh and cfg.username and cfg.password else given
         envoy.authenticate(cfg.username, cfg.password, token)
+        self._given_token = given
 
     def _probe(self, envoy: Envoy) -> None:
         refused_before = self._stats.count(URL_PRODUCTION_INVERTERS, REFUSED)
@@ -381,13 +388,15 @@ class Target:
             data.system_production = None  # zeros at boot would wreck the lifetime counters
         if data is not None:
             self._book.count_decreases(data)
-        return self._snapshot(up, data, statuses, poor, error)
+        generations = self._book.generations(statuses) if data is not None else {}
+        return self._snapshot(up, data, statuses, generations, poor, error)
 
     def _snapshot(
         self,
         up: bool,
         data: EnvoyData | None,
         statuses: dict[str, PartStatus],
+        generations: dict[str, int],
         poor: bool,
         error: str | None,
     ) -> Snapshot:
@@ -402,6 +411,7 @@ class Target:
             info=self._info,
             supported_features=self._features,
             parts=frozen_map(statuses),
+            part_generations=frozen_map(generations),
             token_expiry=token_expiry(self._envoy),
             auth_failed=self._auth_failed,
             last_success=self._last_success,

@@ -31,6 +31,7 @@ from .. import __version__
 from ..outputs.build_info import BuildInfoCollector
 from .httpd import PoolHTTPServer
 from .landing import render_landing
+from .reload import Reloader, reload_answer
 from .webconfig import WebConfig
 
 if TYPE_CHECKING:
@@ -104,7 +105,6 @@ class ExporterApp:
         single: str | None = None,
         web: WebConfig | None = None,
         render: Callable[[Target], bytes] | None = None,
-        collector_factory: Callable[[Target], Any] | None = None,
     ) -> None:
         if single is not None and single not in targets:
             raise ValueError(f"single target {single!r} is not among the targets")
@@ -112,11 +112,13 @@ class ExporterApp:
         self.single = single
         self.web = web or WebConfig()
         self.started_at = time.time()
-        self._render, self._collector_factory = _prometheus_output(render, collector_factory)
+        self._render = render or _prometheus_render()
         self._own_registry = CollectorRegistry()
         ProcessCollector(registry=self._own_registry)
         PlatformCollector(registry=self._own_registry)
         self._own_registry.register(BuildInfoCollector())
+        #: POST /-/reload reads the configuration file again (set by `serve --config.file`)
+        self.reloader: Reloader | None = None
 
     def register_own(self, collector: Collector) -> None:
         """Add a collector of the exporter's own metrics, served on /metrics."""
@@ -150,9 +152,7 @@ class ExporterApp:
             return 400, f'unknown target "{shown}": only configured targets are probed\n'.encode()
         if refresher.snapshot(timeout) is None:
             return _still_refreshing(name, timeout)
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(self._collector_factory(refresher.target))
-        return 200, generate_latest(registry)
+        return 200, self._render(refresher.target)
 
     def landing(self, timeout: float) -> bytes:
         snaps: dict[str, Snapshot | None] = {}
@@ -191,17 +191,11 @@ def _still_refreshing(name: str, timeout: float | None) -> tuple[int, bytes]:
     return 503, message.encode()
 
 
-def _prometheus_output(
-    render: Callable[[Target], bytes] | None, factory: Callable[[Target], Any] | None
-) -> tuple[Callable[[Target], bytes], Callable[[Target], Any]]:
+def _prometheus_render() -> Callable[[Target], bytes]:
     # Imported here so that the server (and its tests) can run with stand-ins.
-    if render is None or factory is None:
-        from ..outputs.prometheus import EnvoyCollector
-        from ..outputs.prometheus import render as default_render
+    from ..outputs.prometheus import render
 
-        render = render or default_render
-        factory = factory or EnvoyCollector
-    return render, factory
+    return render
 
 
 def scrape_timeout(value: str | None) -> float:
@@ -237,7 +231,14 @@ class ExporterHandler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self._reply(405, b"method not allowed\n", extra={"Allow": "GET, HEAD"})
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path != "/-/reload":
+            self._not_allowed()
+            return
+        self.close_connection = True  # a request body, if any, is left unread
+        self._dispatch(send_body=True)
 
     def _dispatch(self, send_body: bool) -> None:
         self._send_body = send_body
@@ -280,6 +281,8 @@ class ExporterHandler(BaseHTTPRequestHandler):
             self._reply(
                 200, self.app.landing(min(timeout, 5.0)), content_type="text/html; charset=utf-8"
             )
+        elif url.path == "/-/reload" and self.command == "POST":
+            self._reply(*reload_answer(self.app.reloader))
         else:
             self._reply(404, b"not found: see / for the endpoints\n")
 
