@@ -274,6 +274,16 @@ EXPORTER: tuple[MetricSpec, ...] = (
         _T,
     ),
     _spec(
+        "enphase_exporter_busy_budget_exceeded",
+        "gauge",
+        "",
+        "1 when power and state endpoints alone keep the gateway busier than the busy budget "
+        "allows (they are read on time anyway)",
+        (),
+        _scalar("busy_budget_exceeded"),
+        _T,
+    ),
+    _spec(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
         "gauge",
         "seconds",

@@ -16,6 +16,7 @@ from ..envoy.const import (
     URL_PRODUCTION_INVERTERS,
     SupportedFeatures,
 )
+from ..envoy.deadline import within
 from ..envoy.envoy import Envoy
 from ..envoy.exceptions import EnvoyAuthenticationError, EnvoyAuthenticationRequired, EnvoyError
 from ..envoy.http import RequestRecord
@@ -69,7 +70,7 @@ class Target:
         self._clock = clock or time.monotonic
         self._wall = clock or time.time
         self._wall_now = 0.0
-        self.schedule = Schedule(config.cache_ttl, config.busy_budget)
+        self.schedule = Schedule(config.cache_ttl, config.busy_budget, config.name)
         self._store = ResponseStore(self.schedule, self._clock)
         self._cache: TTLCache[str, Snapshot] = TTLCache(1, config.cache_ttl, timer=self._clock)
         self._lock = threading.Lock()
@@ -129,7 +130,9 @@ class Target:
         if self._closed:
             return self._build(now, up=False, error="target closed")
         try:
-            return self._refresh(now)
+            # Every request of the refresh ends by then, however slowly the gateway drips.
+            with within(max(self.config.cache_ttl, self.config.timeout)):
+                return self._refresh(now)
         except Exception as err:  # a snapshot is always produced, whatever went wrong
             _LOGGER.exception("refresh of target %s failed", self.name)
             error = f"{type(err).__name__}: {err}"
@@ -420,6 +423,7 @@ class Target:
             requests=frozen_map(requests),
             request_seconds=frozen_map(seconds),
             busy_ratio=busy_ratio(intervals, latencies),
+            busy_budget_exceeded=self.schedule.budget_exceeded(),
             counter_decreases=self._book.decreases,
             poor_data_quality=poor,
             properties=frozen_map(self._properties),

@@ -5,10 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from ..const import URL_INVENTORY, URL_PRODUCTION_INVERTERS, SupportedFeatures
+from ..const import (
+    URL_INVENTORY,
+    URL_PRODUCTION_INVERTERS,
+    Endpoint,
+    EndpointKind,
+    SupportedFeatures,
+)
 from ..exceptions import EnvoyAuthenticationRequired, EnvoyDataError
 from ..models.acb import EnvoyACB
 from ..models.envoy import EnvoyData
+from .api_v1_production_inverters import INVERTER_REPORTS
 from .base import EnvoyUpdater
 from .probe_errors import ENDPOINT_PROBE_ERRORS
 
@@ -58,7 +65,11 @@ class EnvoyInventoryUpdater(EnvoyUpdater):
     """One entry per AC Battery; only used once production.json has reported ACBs."""
 
     name: ClassVar[str] = "inventory"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_INVENTORY, URL_PRODUCTION_INVERTERS)
+    declared: ClassVar[tuple[Endpoint, ...]] = (
+        # the AC Batteries' charge status and state of charge
+        Endpoint(URL_INVENTORY, EndpointKind.REPORT),
+        INVERTER_REPORTS,
+    )
 
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
         """Keep this updater when the inventory lists at least one ACB in service.
