@@ -129,6 +129,7 @@ SETTINGS: dict[str, Setting] = {
     "busy_budget": Setting(_number(0.0, 1.0, above=True), "--busy-budget"),
     "timeout": Setting(_number(0.5), "--timeout"),
     "verify_tls": Setting(_flag, "--verify-tls"),
+    "state_dir": Setting(_path, "--state.dir"),
 }
 #: what a module of the configuration file may set: how to collect, not whom
 MODULE_SETTINGS = ("cache_ttl", "busy_budget", "timeout", "verify_tls")
@@ -216,6 +217,8 @@ class TargetConfig:
     timeout: float = 10.0
     #: read again when it changes (`token` is its content at start)
     token_file: Path | None = None
+    #: where tokens fetched from Enlighten are kept across restarts (None: not kept)
+    state_dir: Path | None = None
     _token_file: _TokenFile | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
