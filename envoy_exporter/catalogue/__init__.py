@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from . import acb, batteries, ensemble, generator, health, inverters, meters, system
+from . import acb, batteries, ensemble, generator, health, inverters, limits, meters, system
 from .spec import Kind, MetricSpec, Sample
 
 CATALOGUE: tuple[MetricSpec, ...] = (
     *health.GATEWAY,
     *system.SPECS,
+    *limits.SPECS,
     *meters.SPECS,
     *inverters.SPECS,
     *batteries.SPECS,
