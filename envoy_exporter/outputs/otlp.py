@@ -34,6 +34,7 @@ from opentelemetry.sdk.resources import Resource
 
 from .. import __version__
 from ..catalogue import CATALOGUE, MetricSpec
+from ..catalogue.spec import UNITS
 from ..collector.conditions import report_state
 from ..collector.pool import WorkPool, shared_pool
 from .otlp_export import (
@@ -64,21 +65,6 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-#: catalogue unit word -> UCUM unit, for the words the translators map back
-OTEL_UNITS = {
-    "watts": "W",
-    "joules": "J",
-    "volts": "V",
-    "amperes": "A",
-    "hertz": "Hz",
-    "celsius": "Cel",
-    "seconds": "s",
-    "ratio": "1",
-}
-# The translators' unit tables have no word for VA: a plain "VA" would come back as the
-# suffix "_VA". The word stays in the name and the symbol becomes an annotation, which
-# the translators drop.
-ANNOTATED_UNITS = {"volt_amperes": "{VA}"}
 # Device families that become a namespace segment (enphase.ct.phase_power); any other name
 # is enphase.<rest> (enphase.supported_feature). Either way dots translate back to "_".
 NAMESPACES = (
@@ -111,12 +97,13 @@ def instrument_for(spec: MetricSpec) -> Instrument:
         suffix = f"_{spec.unit}"
         if not base.endswith(suffix):
             raise ValueError(f"{spec.name}: name does not end in its unit {spec.unit!r}")
-        if spec.unit in OTEL_UNITS and not (monotonic and spec.unit == "ratio"):
-            base, unit = base.removesuffix(suffix), OTEL_UNITS[spec.unit]
-        elif spec.unit in ANNOTATED_UNITS:
-            unit = ANNOTATED_UNITS[spec.unit]
-        else:
+        if spec.unit not in UNITS:
             raise ValueError(f"{spec.name}: no OpenTelemetry unit for {spec.unit!r}")
+        unit = UNITS[spec.unit]
+        # The translators back to Prometheus add the word of a plain symbol to the name (and
+        # none for a ratio of a counter); an annotation ({VA}) they drop: its word stays.
+        if not unit.startswith("{") and not (monotonic and spec.unit == "ratio"):
+            base = base.removesuffix(suffix)
     return Instrument(spec, otel_name(base), unit, monotonic)
 
 

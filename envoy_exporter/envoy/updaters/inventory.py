@@ -66,8 +66,9 @@ class EnvoyInventoryUpdater(EnvoyUpdater):
 
     name: ClassVar[str] = "inventory"
     declared: ClassVar[tuple[Endpoint, ...]] = (
-        # the AC Batteries' charge status and state of charge
-        Endpoint(URL_INVENTORY, EndpointKind.REPORT),
+        # the device list; the per-ACB charge it adds, production.json's storage section gives
+        # in aggregate at every refresh. 2-6 s a read (5 min would add ~36 busy s/h): hourly
+        Endpoint(URL_INVENTORY, EndpointKind.CONFIG),
         INVERTER_REPORTS,
     )
 
