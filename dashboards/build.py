@@ -304,6 +304,7 @@ METERING_MAP = _value_map(
         "3": ("check wiring", "red"),
     }
 )
+LIMIT_MAP = _value_map({"0": ("off", "green"), "1": ("on", "orange")})
 GRID_MAP = _value_map({"0": ("off grid (relay open)", "red"), "1": ("on grid", "green")})
 UP_MAP = _value_map({"0": ("down", "red"), "1": ("up", "green")})
 OK_MAP = _value_map({"0": ("failed", "red"), "1": ("ok", "green")})
@@ -374,6 +375,28 @@ def overview() -> list[JSON]:
     )
     return [
         stat("Production now", [target(PRODUCTION_W)], "watt"),
+        stat(
+            "Production limit",
+            [target(f"max by (instance) ({m('enphase_production_limit_ratio')})")],
+            "percentunit",
+            graph="none",
+            description=(
+                "The production limit the gateway applies, as a share of the inverters' rating: "
+                "100 % is no limit. A lower figure caps production below what the sun gives "
+                "(/ivp/sc/pvlimit)."
+            ),
+        ),
+        stat(
+            "Export limit",
+            [target(f"max by (instance) ({m('enphase_export_limit_enabled')})")],
+            "none",
+            graph="none",
+            mappings=LIMIT_MAP,
+            description=(
+                "Whether a power export limit is on (/ivp/ss/pel_settings); its watts are in "
+                "enphase_export_limit_watts when the gateway gives them."
+            ),
+        ),
         stat("Consumption now", [target(CONSUMPTION_W)], "watt"),
         stat(
             "Grid import now",

@@ -58,8 +58,8 @@ PROBE_PROPERTIES = (
 MODEL = "__model__"
 
 
-#: SupportedFeatures.LIMITS, a flag beyond the reference library
-BEYOND_REFERENCE = 131072
+#: SupportedFeatures.LIMITS and INVERTER_STATUS, flags beyond the reference library
+BEYOND_REFERENCE = 131072 | 262144
 
 
 def plain(value: Any) -> Any:
@@ -79,7 +79,7 @@ def plain(value: Any) -> Any:
 
 def _result(envoy: Any, data: Any) -> dict[str, Any]:
     probe = {name: plain(getattr(envoy, name)) for name in PROBE_PROPERTIES}
-    # LIMITS is this client's own flag (the reference reads no limit endpoint)
+    # this client's own flags (the reference reads no limit endpoint, no inverter state)
     probe["supported_features"] = int(envoy.supported_features) & ~BEYOND_REFERENCE
     probe["firmware"] = str(envoy.firmware)
     fields = {name: plain(getattr(data, name, None)) for name in SPEC_DATA_FIELDS}

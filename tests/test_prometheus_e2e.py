@@ -66,6 +66,10 @@ FEATURES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = tuple(
         (r":enphase_consumption_", "NET_CONSUMPTION TOTAL_CONSUMPTION"),
         (r"enphase_ct_energy_(delivered|received)_joules", "CTMETERS"),
         (r"^enphase_ct_", "CTMETERS"),
+        (
+            r"^enphase_inverter_(producing|communicating|provisioned|operating|status_flag)$",
+            "INVERTER_STATUS",
+        ),
         (r"^enphase_inverter_", "INVERTERS"),
         (r"^enphase_encharge_", "ENCHARGE"),
         (r"^enphase_enpower_", "ENPOWER"),

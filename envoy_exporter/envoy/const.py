@@ -32,6 +32,8 @@ class SupportedFeatures(IntFlag):
     GENERATOR_SCHEDULE = 65536
     #: beyond the spec: production or export limit settings are readable
     LIMITS = 131072
+    #: beyond the spec: the inventory gives each microinverter's state
+    INVERTER_STATUS = 262144
 
 
 class PhaseNames(StrEnum):

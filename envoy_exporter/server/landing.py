@@ -61,6 +61,7 @@ FEATURE_WORDS = {
     "GENERATOR": "generator",
     "GENERATOR_SCHEDULE": "generator schedule",
     "LIMITS": "production and export limits",
+    "INVERTER_STATUS": "microinverter states",
     "COLLAR": "IQ Meter Collar",
     "C6CC": "IQ Combiner 6C",
 }

@@ -45,7 +45,7 @@ class EnvoyInverterStatusUpdater(EnvoyUpdater):
     )
 
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
-        """INVERTERS again (already found by a report updater) when the inventory lists any."""
+        """INVERTER_STATUS when the inventory lists microinverters."""
         self._supported_features = SupportedFeatures(0)
         if SupportedFeatures.INVERTERS not in discovered_features:
             return None
@@ -60,7 +60,7 @@ class EnvoyInverterStatusUpdater(EnvoyUpdater):
             return None
         if not found:
             return None
-        self._supported_features = SupportedFeatures.INVERTERS
+        self._supported_features = SupportedFeatures.INVERTER_STATUS
         return self._supported_features
 
     def update(self, envoy_data: EnvoyData) -> None:
