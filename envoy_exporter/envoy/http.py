@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -232,50 +231,3 @@ def _describe(err: requests.RequestException) -> str:
     # urllib3 prefixes "<ConnectionClass(host=..., port=...)>: ": the host is known already.
     text = re.sub(r"^\S*Connection(?:Pool)?\(host=[^)]*\): ", "", text)
     return f"{type(err).__name__} ({text})"
-
-
-class UpdateCycle:
-    """State shared by the updaters during one probe() or update().
-
-    Several updaters read the same endpoint (production.json): the gateway answers it once
-    per cycle. Outside a cycle (an updater run on its own) nothing is shared.
-    """
-
-    def __init__(self) -> None:
-        self._answers: dict[str, requests.Response] | None = None
-        self._revalidated = False
-
-    @contextmanager
-    def running(self) -> Iterator[None]:
-        """Start a cycle for the duration of the block."""
-        self._answers = {}
-        self._revalidated = False
-        try:
-            yield
-        finally:
-            self._answers = None
-
-    def fetch(self, endpoint: str, get: Callable[[str], requests.Response]) -> requests.Response:
-        """`get(endpoint)`, or the 200 answer it gave earlier in this cycle."""
-        answers = self._answers
-        if answers is None:
-            return get(endpoint)
-        if (kept := answers.get(endpoint)) is not None:
-            return kept
-        response = get(endpoint)
-        if response.status_code == 200:
-            answers[endpoint] = response
-        return response
-
-    def may_revalidate(self) -> bool:
-        """Whether a 401 may renew the gateway session now.
-
-        Within a cycle only once: a 401 after a renewal means the account may not read
-        that endpoint (an owner token on an installer page), not an expired session.
-        """
-        if self._answers is None:
-            return True
-        if self._revalidated:
-            return False
-        self._revalidated = True
-        return True
