@@ -427,6 +427,39 @@ def test_token_revoked_without_credentials_says_so(
     assert_no_traceback(caplog)
 
 
+def test_revoked_token_keeps_the_gateway_down_and_says_it_once(
+    rig: Callable[..., Rig], default_logging: pytest.LogCaptureFixture
+) -> None:
+    # 401 on every endpoint but /info, scrape after scrape: /info answering is no sign that
+    # the gateway can be read (it used to flap 0, 1, 0, 1 and log every cycle).
+    caplog = default_logging
+    fault = F.Revoked(after=0)
+    r = rig(fault)
+    r.settled()
+    fault.enabled = True
+    scrapes = [r.advance(TTL + 1) for _ in range(6)]
+    assert [s.value("enphase_up") for s in scrapes] == [0.0] * 6
+    assert [s.value("enphase_exporter_authentication_failed") for s in scrapes] == [1.0] * 6
+    said = [x.getMessage() for x in caplog.records if x.name.startswith("envoy_exporter")]
+    assert len(said) == 1 and "401" in said[0], said
+    assert_no_traceback(caplog)
+
+
+def test_up_is_zero_when_no_part_has_data_to_show(rig: Callable[..., Rig]) -> None:
+    # Every endpoint answers 200 with an HTML page: answered, but no part can be read.
+    r = rig(F.Html())
+    assert r.settled().value("enphase_up") == 1.0
+    r.fault.enabled = True
+    snap = r.advance(3601)  # past the longest interval: every part is read again, and fails
+    parts = {
+        k[1]: v for k, v in snap.values.items() if k[0] == "enphase_exporter_collector_success"
+    }
+    assert parts and set(parts.values()) == {0.0}, parts
+    assert snap.value("enphase_up") == 0.0
+    r.fault.enabled = False
+    assert r.advance(TTL + 1).value("enphase_up") == 1.0
+
+
 def test_401_on_one_endpoint_only(rig: Callable[..., Rig]) -> None:
     r = rig(F.Unauthorized())  # /ivp/meters/readings
     assert r.settled().value("enphase_exporter_authentication_failed") == 0.0

@@ -95,7 +95,8 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "enphase_up",
         "gauge",
         "",
-        "1 when the gateway could be read at the last refresh, 0 when nothing could be read",
+        "1 when the last refresh reached the gateway, its login was accepted and a part has"
+        " data to show; 0 otherwise",
         (),
         _up,
         "every endpoint",

@@ -154,13 +154,19 @@ class Target:
                     continue
                 self._store.begin_part()
                 read = envoy.read_part(updater)
-                outcomes.append(Outcome(read, self._store.end_part()))
+                used = self._store.end_part()
+                outcomes.append(Outcome(read, used))
                 if read.data is not None:
                     # The outputs read the models, never the raw answers: keeping the parsed
                     # JSON would cost ~60 KB per gateway, which a fleet of a thousand feels.
                     read.data.raw = {}
-                elif read.failure is Failure.BUG:
-                    _LOGGER.error("updater %s failed unexpectedly", read.name, exc_info=read.error)
+                else:
+                    # An answer the part could not use (HTML, a bad shape) is asked again.
+                    self._store.forget(used)
+                    if read.failure is Failure.BUG:
+                        _LOGGER.error(
+                            "updater %s failed unexpectedly", read.name, exc_info=read.error
+                        )
                 gone = read.failure is Failure.UNREACHABLE
         return outcomes
 
