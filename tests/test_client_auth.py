@@ -9,6 +9,9 @@ import pytest
 from envoy_exporter.envoy import Envoy, EnvoyLegacyAuth, EnvoyTokenAuth, SupportedFeatures
 from envoy_exporter.envoy.auth import default_local_password
 from envoy_exporter.envoy.exceptions import (
+    EnlightenCredentialsRefused,
+    EnlightenUnexpectedAnswer,
+    EnlightenUnreachable,
     EnvoyAuthenticationError,
     EnvoyAuthenticationRequired,
 )
@@ -256,3 +259,42 @@ def test_permission_401s_in_a_cycle_renew_the_session_only_once(simulator) -> No
     assert paths(sim, "/auth/check_jwt") == 2  # authenticate + one renewal in the cycle
     assert envoy.supported_features & SupportedFeatures.PRODUCTION
     envoy.close()
+
+
+# -- Enlighten failures, told apart -------------------------------------------------------
+
+
+def test_enlighten_failures_say_which_kind(simulator) -> None:
+    sim = simulator("metered-3phase")
+    envoy = client(sim)
+    with pytest.raises(EnlightenCredentialsRefused, match="username or password") as refused:
+        envoy.authenticate(username=sim.cloud_username, password="not-the-password")
+    assert refused.value.reason == "refused"
+    assert "not-the-password" not in str(refused.value)
+    sim.enlighten.changed_flow = True
+    with pytest.raises(EnlightenUnexpectedAnswer) as unexpected:
+        envoy.authenticate(username=sim.cloud_username, password=sim.cloud_password)
+    assert unexpected.value.reason == "unexpected"
+    assert sim.enlighten.logins == 2
+    envoy.close()
+    gone = Envoy(sim.host, enlighten_login_url="http://127.0.0.1:1/login")
+    gone.set_retry_policy(max_attempts=1)
+    gone.setup()
+    with pytest.raises(EnlightenUnreachable) as unreachable:
+        gone.authenticate(username=sim.cloud_username, password=sim.cloud_password)
+    assert unreachable.value.reason == "unreachable"
+    gone.close()
+
+
+def test_a_token_for_another_gateway_is_refused_as_such(simulator) -> None:
+    sim = simulator("metered-3phase")
+    auth = EnvoyTokenAuth(
+        sim.host,
+        cloud_username=sim.cloud_username,
+        cloud_password=sim.cloud_password,
+        envoy_serial="999999999999",
+        login_url=sim.enlighten_login_url,
+        token_url=sim.enlighten_token_url,
+    )
+    with pytest.raises(EnlightenCredentialsRefused, match="999999999999"):
+        auth.refresh()

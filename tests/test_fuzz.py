@@ -35,7 +35,7 @@ from packaging.version import Version
 from envoy_exporter.cli.serve import build_server
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.const import SupportedFeatures
-from envoy_exporter.envoy.exceptions import EnvoyError, EnvoyFirmwareCheckError
+from envoy_exporter.envoy.exceptions import EnvoyDataError, EnvoyError, EnvoyFirmwareCheckError
 from envoy_exporter.envoy.firmware import EnvoyFirmware
 from envoy_exporter.envoy.models.common import CommonProperties
 from envoy_exporter.envoy.models.envoy import EnvoyData
@@ -573,3 +573,73 @@ def test_info_declaring_an_unknown_encoding_is_a_firmware_check_error() -> None:
     body = b'<?xml version="1.0" encoding="nope"?><envoy_info><device/></envoy_info>'
     with pytest.raises(EnvoyFirmwareCheckError, match="not valid XML"):
         EnvoyFirmware(None, "envoy.test")._parse(body)  # type: ignore[arg-type]
+
+
+# -- answers Python's own readers refuse (issue 13 item 6) ---------------------------------
+
+#: JSON nested beyond the parser's recursion limit, and an integer longer than int() takes
+HOSTILE_JSON = {
+    "nested": b"[" * 100_000 + b"]" * 100_000,
+    "long-integer": b'{"wNow": ' + b"7" * 5_000 + b"}",
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_JSON.values(), ids=list(HOSTILE_JSON))
+@pytest.mark.parametrize(
+    ("name", "kind", "where", "endpoint"), TARGETS, ids=[t[0] for t in TARGETS]
+)
+def test_updaters_refuse_json_python_cannot_read(
+    name: str, kind: type[EnvoyUpdater], where: str, endpoint: str, body: bytes
+) -> None:
+    updater, gateway = probed(kind, where, endpoint)
+    gateway.pages[endpoint] = (200, body)
+    try:
+        updater.update(EnvoyData())
+    except EnvoyDataError as err:
+        assert err.endpoint == endpoint
+    # else the updater fell back to another answer (firmware 3's HTML page), as it may
+
+
+def test_info_version_longer_than_int_takes_is_a_firmware_check_error() -> None:
+    body = (
+        b"<envoy_info><device><software>D7." + b"1" * 5_000 + b"</software></device></envoy_info>"
+    )
+    with pytest.raises(EnvoyFirmwareCheckError, match="unreadable firmware version"):
+        EnvoyFirmware(None, "envoy.test")._parse(body)  # type: ignore[arg-type]
+
+
+def test_info_nested_deep_is_read(simulator: SimulatorFactory) -> None:
+    # expat and ElementTree build iteratively: 100,000 levels of XML are only slow, not fatal
+    body = (
+        b"<envoy_info>"
+        + b"<a>" * 100_000
+        + b"</a>" * 100_000
+        + b"<device><software>D7.6.175</software></device></envoy_info>"
+    )
+    firmware = EnvoyFirmware(None, "envoy.test")  # type: ignore[arg-type]
+    firmware._parse(body)
+    assert str(firmware.version) == "7.6.175"
+
+
+@pytest.mark.parametrize("body", HOSTILE_JSON.values(), ids=list(HOSTILE_JSON))
+def test_exporter_warns_once_for_json_python_cannot_read(
+    simulator: SimulatorFactory, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    endpoint = "/ivp/meters/readings"
+    source = MutatingSource("metered-3phase")
+    source.replace[endpoint] = body
+    sim = simulator(source, sleep=False)
+    clock = [time.time()]
+    target = Target(
+        TargetConfig(name="home", host=sim.host, token=sim.token), clock=lambda: clock[0]
+    )
+    with caplog.at_level("DEBUG", logger="envoy_exporter"):
+        for _ in range(3):
+            target.snapshot()
+            clock[0] += 3601
+    assert not [r for r in caplog.records if r.levelno >= 40 or r.exc_info], caplog.text
+    warned = [
+        r.getMessage() for r in caplog.records if r.levelno == 30 and endpoint in r.getMessage()
+    ]
+    assert len(warned) == 1, caplog.text
+    assert "EnvoyDataError" in warned[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import logging
+import platform
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from envoy_exporter import __version__
 from envoy_exporter.cli.demo import demo_credentials
 from envoy_exporter.cli.serve import build_server, target_config
 from envoy_exporter.collector.target import Target
@@ -296,3 +298,22 @@ def test_multi_target_landing_page_reads_no_gateway(
     page = requests.get(server.url, timeout=30).text
     assert home.serial in page and page.count("Not read yet") == 1
     assert "/probe?target=barn" in page
+
+
+def test_build_info_names_version_revision_and_python(
+    simulator: SimulatorFactory, exporter: ServerFactory
+) -> None:
+    server = exporter({"home": simulator("legacy")}, single="home")
+    text = requests.get(server.url + "metrics", timeout=60).text
+    found = [
+        sample
+        for family in text_string_to_metric_families(text)
+        if family.name == "enphase_exporter_build_info"
+        for sample in family.samples
+    ]
+    assert len(found) == 1
+    labels = found[0].labels
+    assert found[0].value == 1.0
+    assert labels["version"] == __version__
+    assert labels["python_version"] == platform.python_version()
+    assert labels["revision"]  # a commit in a checkout, "unknown" elsewhere

@@ -14,6 +14,9 @@ from requests.auth import HTTPDigestAuth
 
 from .const import ENLIGHTEN_LOGIN_URL, ENLIGHTEN_TOKEN_URL, URL_AUTH_CHECK_JWT
 from .exceptions import (
+    EnlightenCredentialsRefused,
+    EnlightenUnexpectedAnswer,
+    EnlightenUnreachable,
     EnvoyAuthenticationError,
     EnvoyAuthenticationRequired,
     EnvoyDataError,
@@ -243,6 +246,7 @@ class EnvoyTokenAuth(EnvoyAuth):
             body = _cloud_post(
                 cloud,
                 self.token_url,
+                f"a token for gateway {self.envoy_serial} (the account has no access to it)",
                 json={
                     "session_id": session,
                     "serial_num": self.envoy_serial,
@@ -251,7 +255,7 @@ class EnvoyTokenAuth(EnvoyAuth):
             )
         token = body.decode("utf-8", errors="replace").strip()
         if not token:
-            raise EnvoyAuthenticationError(
+            raise EnlightenUnexpectedAnswer(
                 f"the Enlighten token service {self.token_url} sent no token"
             )
         return token
@@ -260,15 +264,16 @@ class EnvoyTokenAuth(EnvoyAuth):
         body = _cloud_post(
             cloud,
             self.login_url,
+            "the username or password",
             data={"user[email]": self.cloud_username, "user[password]": self.cloud_password},
         )
         try:
             answer = json_loads(self.login_url, body)
         except EnvoyDataError as err:
-            raise EnvoyAuthenticationError(f"Enlighten login answer unreadable: {err}") from err
+            raise EnlightenUnexpectedAnswer(f"Enlighten login answer unreadable: {err}") from err
         if not isinstance(answer, dict) or not answer.get("session_id"):
-            raise EnvoyAuthenticationError(
-                "Enlighten login gave no session_id: wrong credentials, "
+            raise EnlightenUnexpectedAnswer(
+                "Enlighten login gave no session_id: its login flow may have changed, "
                 "or multi-factor authentication is enabled on the account"
             )
         self._is_consumer = bool(answer.get("is_consumer", False))
@@ -277,19 +282,24 @@ class EnvoyTokenAuth(EnvoyAuth):
         return str(answer["session_id"])
 
 
-def _cloud_post(cloud: requests.Session, url: str, **kwargs: Any) -> bytes:
-    """POST to Enlighten; any failure is an EnvoyAuthenticationError naming the URL only."""
+def _cloud_post(cloud: requests.Session, url: str, refused: str, **kwargs: Any) -> bytes:
+    """POST to Enlighten; a failure is an EnlightenError that says which kind, naming the URL
+    only (never the credentials). `refused` names what a 401 or 403 refuses."""
     try:
         response = cloud.post(url, timeout=CLOUD_TIMEOUT, stream=True, **kwargs)
         body = read_limited(response, url)
     except requests.RequestException as err:
-        raise EnvoyAuthenticationError(
+        raise EnlightenUnreachable(
             f"cannot reach Enlighten at {url}: {type(err).__name__}"
         ) from err
     except EnvoyError as err:
-        raise EnvoyAuthenticationError(f"Enlighten at {url}: {err}") from err
+        raise EnlightenUnexpectedAnswer(f"Enlighten at {url}: {err}") from err
+    if response.status_code in (401, 403):
+        raise EnlightenCredentialsRefused(
+            f"Enlighten refused {refused} (HTTP {response.status_code} from {url})"
+        )
     if response.status_code != 200:
-        raise EnvoyAuthenticationError(f"Enlighten at {url} answered HTTP {response.status_code}")
+        raise EnlightenUnexpectedAnswer(f"Enlighten at {url} answered HTTP {response.status_code}")
     return body
 
 

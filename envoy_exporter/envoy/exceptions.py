@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class EnvoyError(Exception):
     """Base class for Envoy exceptions."""
@@ -31,6 +33,31 @@ class EnvoyAuthenticationError(EnvoyError):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
+
+
+class EnlightenError(EnvoyAuthenticationError):
+    """Getting a token from Enlighten failed; `reason` says how (a bounded label value)."""
+
+    reason: ClassVar[str] = "unexpected"
+
+
+class EnlightenCredentialsRefused(EnlightenError):
+    """Enlighten refused the username or password, or a token for this gateway."""
+
+    reason: ClassVar[str] = "refused"
+
+
+class EnlightenUnexpectedAnswer(EnlightenError):
+    """Enlighten answered something this client does not understand (its login flow changes
+    from time to time, and multi-factor authentication gives another answer)."""
+
+    reason: ClassVar[str] = "unexpected"
+
+
+class EnlightenUnreachable(EnlightenError):
+    """Enlighten could not be reached (network, DNS, TLS, timeout)."""
+
+    reason: ClassVar[str] = "unreachable"
 
 
 class EnvoyAuthenticationRequired(EnvoyError):

@@ -85,9 +85,10 @@ class EnvoyFirmware:
             raise EnvoyFirmwareCheckError(200, f"{URL_INFO} has no <device><software> version")
         try:
             self._version = parse_firmware_version(software)
-        except InvalidVersion as err:
+        # ValueError: a version number longer than Python converts to int (4300 digits).
+        except (InvalidVersion, ValueError) as err:
             raise EnvoyFirmwareCheckError(
-                200, f"{URL_INFO} has an unreadable firmware version {software!r}"
+                200, f"{URL_INFO} has an unreadable firmware version {software[:40]!r}"
             ) from err
         self._serial = _text(device, "sn")
         self._part_number = _text(device, "pn")

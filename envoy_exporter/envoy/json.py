@@ -22,3 +22,9 @@ def json_loads(end_point: str, json_source: bytes | str) -> Any:
         else:
             reason = f"invalid JSON: {err.msg} at line {err.lineno} column {err.colno}"
         raise EnvoyDataError(end_point, reason) from err
+    # Bad data too, not a bug: nesting deeper than the parser's recursion limit, and integers
+    # longer than Python converts (sys.get_int_max_str_digits(), 4300 digits by default).
+    except RecursionError as err:
+        raise EnvoyDataError(end_point, "JSON nested too deep to read") from err
+    except ValueError as err:
+        raise EnvoyDataError(end_point, f"unreadable JSON value ({err})") from err

@@ -28,6 +28,7 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from .. import __version__
+from ..outputs.build_info import BuildInfoCollector
 from .httpd import PoolHTTPServer
 from .landing import render_landing
 from .webconfig import WebConfig
@@ -115,6 +116,7 @@ class ExporterApp:
         self._own_registry = CollectorRegistry()
         ProcessCollector(registry=self._own_registry)
         PlatformCollector(registry=self._own_registry)
+        self._own_registry.register(BuildInfoCollector())
 
     def register_own(self, collector: Collector) -> None:
         """Add a collector of the exporter's own metrics, served on /metrics."""

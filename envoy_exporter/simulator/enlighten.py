@@ -38,6 +38,10 @@ class FakeEnlighten:
         self._sessions: dict[str, str] = {}  # session id -> username
         self._lock = threading.Lock()
         self._thread: ServerThread | None = None
+        #: login attempts received (a client that keeps its token logs in less often)
+        self.logins = 0
+        #: answer logins with a page of another flow, as Enlighten does when it changes
+        self.changed_flow = False
 
     def add_account(self, username: str, password: str, user_type: str = "owner") -> None:
         """Register a cloud account ("owner" or "installer")."""
@@ -76,6 +80,9 @@ class FakeEnlighten:
         email = (form.get("user[email]") or [""])[0]
         password = (form.get("user[password]") or [""])[0]
         with self._lock:
+            self.logins += 1
+            if self.changed_flow:
+                return 200, b"<html><body>Sign in with a one-time code</body></html>", "text/html"
             account = self._accounts.get(email)
             if account is None or not secrets.compare_digest(account.password, password):
                 body = {"message": "Invalid email or password"}

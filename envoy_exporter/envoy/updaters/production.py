@@ -33,6 +33,18 @@ NET = SupportedFeatures.NET_CONSUMPTION
 PRODUCTION = SupportedFeatures.PRODUCTION
 
 
+def consumption_type(meter: dict[str, Any]) -> str | None:
+    """The measurementType of a consumption entry.
+
+    Firmware 4.2.x leaves it out: its consumption section holds one `eim` entry, the total
+    consumption meter.
+    """
+    kind = meter.get("measurementType")
+    if kind is None and meter.get("type") == "eim":
+        return CtType.TOTAL_CONSUMPTION
+    return kind if isinstance(kind, str) else None
+
+
 def active_phases(lines: list[dict[str, Any]]) -> int:
     """Phases with any non-zero value: recent firmware always lists 3, unused ones all zero."""
     return sum(1 for line in lines if any(line.values()))
@@ -93,7 +105,7 @@ class EnvoyProductionUpdater(EnvoyUpdater):
         for meter in answer.get("consumption") or []:
             if not meter.get("activeCount"):
                 continue
-            kind = meter["measurementType"]
+            kind = consumption_type(meter)
             if kind == CtType.TOTAL_CONSUMPTION and TOTAL not in discovered:
                 self._supported_features |= TOTAL
             if kind == CtType.NET_CONSUMPTION and NET not in discovered:
@@ -175,13 +187,16 @@ class EnvoyProductionUpdater(EnvoyUpdater):
 
     def _store_consumption(self, envoy_data: EnvoyData, answer: dict[str, Any]) -> None:
         envoy_data.system_consumption = EnvoySystemConsumption.from_production(answer)
-        envoy_data.system_net_consumption = EnvoySystemConsumption.from_production(answer, 1)
+        # Firmware 4.2.x lists the total consumption meter alone, with no net entry.
+        has_net = len(answer["consumption"]) > 1
+        if has_net:
+            envoy_data.system_net_consumption = EnvoySystemConsumption.from_production(answer, 1)
         total: dict[str, EnvoySystemConsumption | None] = {}
         net: dict[str, EnvoySystemConsumption | None] = {}
         for index in self._phases():
             if data := EnvoySystemConsumption.from_production_phase(answer, index):
                 total[PHASENAMES[index]] = data
-            if data := EnvoySystemConsumption.from_production_phase(answer, index, 1):
+            if has_net and (data := EnvoySystemConsumption.from_production_phase(answer, index, 1)):
                 net[PHASENAMES[index]] = data
         if total:
             envoy_data.system_consumption_phases = total
