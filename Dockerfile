@@ -6,20 +6,28 @@
 # Change the port with ENVOY_EXPORTER_LISTEN_ADDRESS (not --web.listen-address) so that the
 # health check below follows it.
 
-FROM python:3.11-slim AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# podman and buildah keep HEALTHCHECK only in the Docker image format:
+#   podman build --format docker -t envoy-exporter .   (the default OCI format drops it)
+
+FROM python:3.11-slim-bookworm AS build
+# constraints.txt pins every package (and the build backend, through PIP_CONSTRAINT, which
+# pip's isolated build environment reads too): a rebuild installs the same versions.
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CONSTRAINT=/src/constraints.txt
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY envoy_exporter ./envoy_exporter
 # A virtualenv is one folder to copy; pip compiles the .pyc files here, because the
-# read-only runtime filesystem cannot take them later.
+# read-only runtime filesystem cannot take them later. pip and setuptools only build: the
+# image leaves them out.
 RUN python -m venv /opt/envoy-exporter \
     && /opt/envoy-exporter/bin/pip install . \
-    && /opt/envoy-exporter/bin/pip uninstall -y pip
+    && /opt/envoy-exporter/bin/pip uninstall -y setuptools pip
 
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm
 # 65532: the conventional "nonroot" uid, the one deploy/kubernetes runs as.
-RUN groupadd --system --gid 65532 envoy \
+# The base image's own pip, setuptools and wheel only install things: none at run time.
+RUN python -m pip uninstall -y -q setuptools wheel pip \
+    && groupadd --system --gid 65532 envoy \
     && useradd --system --uid 65532 --gid envoy --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin envoy
 COPY --from=build /opt/envoy-exporter /opt/envoy-exporter

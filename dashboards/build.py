@@ -44,7 +44,17 @@ def target(expr: str, legend: str = "{{instance}}", *, instant: bool = False, **
     return t
 
 
+#: every option panel() takes beyond its parameters; anything else is a typo, not a no-op
+PANEL_OPTIONS = frozenset(
+    {"color_mode", "min", "max", "decimals", "thresholds", "mappings", "custom", "overrides"}
+    | {"timeFrom", "transformations", "maxDataPoints"}
+)
+
+
 def _field_config(unit: str, **kw: Any) -> JSON:
+    unknown = sorted(set(kw) - PANEL_OPTIONS)
+    if unknown:
+        raise TypeError(f"unknown panel option(s): {', '.join(unknown)}")
     defaults: JSON = {"unit": unit, "color": {"mode": kw.get("color_mode", "palette-classic")}}
     if "min" in kw:
         defaults["min"] = kw["min"]

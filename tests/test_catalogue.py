@@ -35,7 +35,7 @@ UNIT_SUFFIX = {
 
 FIXED: dict[str, tuple[str, ...]] = {
     "enphase_up": (),
-    "enphase_info": ("serial", "firmware", "part_number", "model"),
+    "enphase_info": ("serial", "firmware", "part_number", "model", "host"),
     "enphase_net_consumption_power_watts": (),
     "enphase_production_phase_power_watts": ("phase",),
     "enphase_inverter_power_watts": ("serial",),
@@ -103,7 +103,7 @@ def test_no_unbounded_labels() -> None:
         "firmware", "part_number", "model", "state", "id", "mode", "bmu_firmware", "revision",
         "admin_state", "load_name", "type", "grid_action", "micro_grid_action",
         "generator_action", "mid_state", "grid_state", "collar_state", "dmir_version",
-        "oper_state", "interface_type", "timezone", "dhcp",
+        "oper_state", "interface_type", "timezone", "dhcp", "host",
     }  # fmt: skip
     for spec in CATALOGUE:
         assert set(spec.labels) <= allowed, (spec.name, set(spec.labels) - allowed)

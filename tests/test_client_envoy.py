@@ -439,3 +439,19 @@ def test_oversized_answer_is_a_data_error(simulator) -> None:
     assert caught.value.endpoint == "/inventory.json?deleted=1"
     assert "limit" in caught.value.reason
     envoy.close()
+
+
+def test_verify_ssl_names_the_refused_certificate_and_stays_on_https(simulator) -> None:
+    # issue 13 item 8: the certificate error was hidden behind a plain-HTTP fallback's
+    # "Connection reset by peer"
+    sim = simulator("metered-3phase")
+    envoy = Envoy(sim.host, verify_ssl=True)
+    envoy.set_retry_policy(max_attempts=1)
+    with pytest.raises(EnvoyFirmwareFatalCheckError) as caught:
+        envoy.setup()
+    message = str(caught.value)
+    assert "TLS certificate refused (self-signed certificate)" in message, message
+    assert "plain HTTP not tried" in message
+    assert "reset" not in message.lower()
+    assert envoy._firmware.url.startswith("https://")
+    envoy.close()

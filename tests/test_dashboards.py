@@ -95,6 +95,16 @@ def test_dashboards_match_their_generator() -> None:
         )
 
 
+def test_a_misspelt_panel_option_fails_loudly() -> None:
+    build = runpy.run_path(str(ROOT / "dashboards" / "build.py"))
+    with pytest.raises(TypeError, match=r"unknown panel option.*decimal"):
+        build["stat"]("Power", [], "watt", decimal=1)
+    # the correct spelling reaches the panel
+    assert (
+        build["stat"]("Power", [], "watt", decimals=1)["fieldConfig"]["defaults"]["decimals"] == 1
+    )
+
+
 @pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
 def test_structure(path: Path) -> None:
     dashboard = _load(path)

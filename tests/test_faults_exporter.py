@@ -513,6 +513,7 @@ def test_reboot_into_another_firmware(
             firmware="7.6.175",
             part_number="800-00654-r08",
             model=_model(first),
+            host=r.sim.host,
         )
         == 1.0
     )

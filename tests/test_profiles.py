@@ -363,6 +363,22 @@ def test_unknown_profile_and_option_errors_list_what_exists() -> None:
         load_profile("legacy", inverters=0)
 
 
+def test_every_profile_has_its_own_serial_and_help_lists_every_profile() -> None:
+    from click.testing import CliRunner
+
+    from envoy_exporter.cli.simulate import simulate
+
+    serials = {name: load_profile(name).serial for name in PROFILE_NAMES}
+    assert len(set(serials.values())) == len(PROFILE_NAMES), serials
+    assert all(len(s) == 12 and s.isdigit() for s in serials.values())
+    # another seed is another site of the same kind: another serial
+    assert load_profile("battery", seed=2).serial != serials["battery"]
+    assert load_profile("battery", serial="122200000001").serial == "122200000001"
+    usage = " ".join(CliRunner().invoke(simulate, ["--help"]).output.split())
+    for name in PROFILE_NAMES:
+        assert name in usage
+
+
 @pytest.mark.parametrize("name", PROFILE_NAMES)
 def test_reference_client_reads_the_profile(name: str, simulator: Any) -> None:
     """pyenphase (the oracle), over real sockets, finds what the profile installs."""

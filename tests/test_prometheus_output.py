@@ -168,7 +168,8 @@ def test_profile_metrics_equal_envoy_data(simulator: Any, profile: str) -> None:
     assert_well_formed(samples)
     assert value(samples, "enphase_up") == 1.0
     info = {"serial": sim.serial, "firmware": snap.info.firmware,  # type: ignore[union-attr]
-            "part_number": snap.info.part_number, "model": snap.info.model}  # type: ignore[union-attr]  # fmt: skip
+            "part_number": snap.info.part_number, "model": snap.info.model,  # type: ignore[union-attr]
+            "host": sim.host}  # fmt: skip
     assert value(samples, "enphase_info", **info) == 1.0
     assert value(samples, "enphase_supported_feature", feature="PRODUCTION") == 1.0
     assert assert_matches(samples, snap.data) > 4

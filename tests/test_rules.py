@@ -14,9 +14,25 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "alerts" / "envoy.rules.yml"
 RULE_TESTS = sorted((ROOT / "alerts" / "tests").glob("*.yml"))
+RUNBOOK = ROOT / "docs" / "runbook.md"
 
 # Alerts on a one-off event (a counter stepping back) have nothing to flap on.
 EVENT_ALERTS = {"EnvoyLifetimeCounterWentBackwards"}
+# Alerts about the exporter itself: no gateway to name.
+EXPORTER_ALERTS = {"EnvoyExporterDown", "EnvoyExporterAbsent"}
+# The gateway's address and serial, looked up in enphase_info by the alert's job and instance.
+IDENTITY = (
+    '{{ $labels.instance }}{{ with printf "enphase_info{job=%q,instance=%q}" $labels.job '
+    "$labels.instance | query }}{{ with first . }} ({{ .Labels.host }}, serial "
+    "{{ .Labels.serial }}){{ end }}{{ end }}"
+)
+# What a homeowner should not read: metric names, label jargon, the exporter's inner words,
+# a bare value, and durations (they drift from `for:`; Alertmanager says since when).
+JARGON = re.compile(
+    r"enphase_|\(value|\bjob\b|\bpart\b|refresh interval"
+    r"|\b\d+ ?(?:s|m|h|d|seconds?|minutes?|hours?|days?)\b",
+    re.IGNORECASE,
+)
 SEVERITIES = {"critical", "warning", "info"}
 RECORD_NAME = re.compile(r"^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$")
 ALERT_NAME = re.compile(r"^[A-Z][a-z]+(?:[A-Z][A-Za-z0-9]*)+$")
@@ -108,9 +124,10 @@ def test_alert_conventions() -> None:
         assert alert["labels"]["severity"] in SEVERITIES, name
         annotations = alert["annotations"]
         assert annotations["summary"].strip() and annotations["description"].strip(), name
-        assert "$value" in annotations["description"] or "$labels" in annotations["summary"], (
-            f"{name}: the annotations should say which gateway and what value"
-        )
+        if name != "EnvoyExporterAbsent":  # no series, no labels: nothing to name
+            assert "$value" in annotations["description"] or "$labels" in annotations["summary"], (
+                f"{name}: the annotations should say which gateway and what value"
+            )
         if name not in EVENT_ALERTS:
             assert "for" in alert, f"{name}: needs a for: clause against flapping"
 
@@ -128,3 +145,34 @@ def test_rules_keep_job_and_instance() -> None:
         for match in re.finditer(r"\bby \(([^)]*)\)", rule["expr"]):
             labels = {label.strip() for label in match.group(1).split(",")}
             assert {"job", "instance"} <= labels, f"{rule.get('alert') or rule['record']}"
+
+
+def test_every_alert_links_its_runbook_section() -> None:
+    runbook = RUNBOOK.read_text()
+    headings = set(re.findall(r"^## (\w+)$", runbook, re.MULTILINE))
+    for alert in _alerts():
+        name = alert["alert"]
+        assert alert["annotations"].get("runbook_url") == f"docs/runbook.md#{name.lower()}", name
+        assert name in headings, f"{name}: no section in docs/runbook.md"
+    assert headings == {alert["alert"] for alert in _alerts()}, "runbook sections without alert"
+    for section in re.split(r"^## ", runbook, flags=re.MULTILINE)[1:]:
+        name = section.split(chr(10), 1)[0]
+        for part in ("What it means", "What to check", "How to fix"):
+            assert f"**{part}.**" in section, f"{name}: the runbook section lacks {part!r}"
+
+
+def test_alert_texts_speak_to_the_homeowner() -> None:
+    for alert in _alerts():
+        name = alert["alert"]
+        for key in ("summary", "description"):
+            text = alert["annotations"][key]
+            found = JARGON.search(re.sub(r"\{\{.*?\}\}", "", text))
+            assert found is None, f"{name} {key}: {found.group(0)!r} in {text!r}"
+            assert "{{ $value }}" not in text, f"{name} {key}: a bare value, without its unit"
+
+
+def test_gateway_alerts_name_the_gateway() -> None:
+    for alert in _alerts():
+        name = alert["alert"]
+        if name not in EXPORTER_ALERTS:
+            assert IDENTITY in alert["annotations"]["summary"], f"{name}: summary lacks identity"

@@ -65,7 +65,42 @@ def render_markdown() -> str:
         lines += ["## Model fields not exported", "", "| field | why |", "| --- | --- |"]
         lines += [f"| `{field}` | {why} |" for field, why in sorted(EXCLUDED_FIELDS.items())]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join([*lines, *_promtool_section()])
+
+
+#: (what marks a name, promtool's warning, why the name stays as users already graph it)
+_PROMTOOL_WARNINGS = (
+    (
+        "_last_seven_days_",
+        'use base unit "seconds" instead of "days"',
+        'the unit is joules; "seven days" is the window of the gateway\'s own counter '
+        "(`whLastSevenDays`), which promtool's lint reads as a unit",
+    ),
+    (
+        "_counter_",
+        "metric name should not include type 'counter'",
+        '"counter" names what is counted (gateway counters that went backwards), '
+        "not the metric's type; the alert and the Exporter health dashboard read this name",
+    ),
+)
+
+
+def _promtool_section() -> list[str]:
+    """The warnings `promtool check metrics` prints on /metrics, each explained."""
+    lines = [
+        "## promtool check metrics",
+        "",
+        "`promtool check metrics` passes on every simulated gateway's `/metrics` apart from "
+        "these warnings, kept on purpose (`tests/test_promtool_metrics.py` checks that every "
+        "warning is listed here):",
+        "",
+        "| metric | warning | why the name stays |",
+        "| --- | --- | --- |",
+    ]
+    for mark, warning, why in _PROMTOOL_WARNINGS:
+        names = [spec.name for spec in CATALOGUE if mark in spec.name]
+        lines += [f"| `{name}` | {warning} | {why} |" for name in names]
+    return [*lines, ""]
 
 
 def main() -> None:

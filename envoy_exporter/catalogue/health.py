@@ -44,7 +44,8 @@ def _up(s: Snapshot) -> Iterator[Sample]:
 
 def _info(s: Snapshot) -> Iterator[Sample]:
     if s.info is not None:
-        yield Sample((s.info.serial, s.info.firmware, s.info.part_number, s.info.model), 1.0)
+        info = s.info
+        yield Sample((info.serial, info.firmware, info.part_number, info.model, info.host), 1.0)
 
 
 def _features(s: Snapshot) -> Iterator[Sample]:
@@ -106,8 +107,8 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "enphase_info",
         "info",
         "",
-        "Gateway identity, always 1",
-        ("serial", "firmware", "part_number", "model"),
+        "Gateway identity and the address it is read at, always 1",
+        ("serial", "firmware", "part_number", "model", "host"),
         _info,
         "/info and the probe",
         reads=("info",),

@@ -10,6 +10,7 @@ from types import FrameType
 import click
 
 from ..simulator.faults import FAULTS, Chain, Fault, Refused, parse_fault
+from ..simulator.profiles import PROFILE_NAMES, load_profile
 from ..simulator.server import SimulatedEnvoy
 from ..simulator.source import Source
 
@@ -24,12 +25,6 @@ def _load_source(profile: str | None, captures: Path | None) -> Source:
             return CaptureSource(captures)
         except CaptureError as err:
             raise click.BadParameter(str(err), param_hint="--captures") from err
-    # Imported here: capture replay does not need the profiles.
-    try:
-        from ..simulator.profiles import PROFILE_NAMES, load_profile
-    except ImportError as err:
-        raise click.ClickException(f"built-in profiles are unavailable: {err}") from err
-
     if profile not in PROFILE_NAMES:
         names = ", ".join(PROFILE_NAMES)
         raise click.BadParameter(
@@ -89,7 +84,7 @@ def _describe(sim: SimulatedEnvoy) -> list[str]:
 
 
 @click.command()
-@click.option("--profile", help="A built-in gateway profile (legacy, metered-3phase, battery...).")
+@click.option("--profile", help=f"A built-in gateway profile: {', '.join(PROFILE_NAMES)}.")
 @click.option(
     "--captures",
     type=click.Path(exists=True, file_okay=False, path_type=Path),

@@ -53,6 +53,7 @@ def describe(envoy: Envoy, serial: str | None) -> tuple[GatewayInfo, dict[str, f
         firmware=str(envoy.firmware or ""),
         part_number=envoy.part_number or "",
         model=envoy.envoy_model,
+        host=envoy.host,
     )
     properties: dict[str, float] = {
         "phase_count": envoy.phase_count,

@@ -24,6 +24,8 @@ class GatewayInfo:
     firmware: str
     part_number: str
     model: str
+    #: the address the exporter reads the gateway at, so alerts can name the gateway itself
+    host: str = ""
 
 
 @dataclass(frozen=True)

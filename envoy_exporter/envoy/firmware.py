@@ -16,7 +16,7 @@ from .exceptions import (
     EnvoyFirmwareCheckError,
     EnvoyFirmwareFatalCheckError,
 )
-from .http import GatewayHTTP
+from .http import GatewayHTTP, certificate_refusal
 from .retry import DeadlineRetry, retries, retry_policy
 
 # "D7.6.175", "R3.9.36": a release letter, then the dotted version.
@@ -48,13 +48,19 @@ class EnvoyFirmware:
     def setup(self) -> None:
         """Read /info over HTTPS, or over HTTP when HTTPS fails (firmware < 7 has no HTTPS).
 
-        Connection errors are retried (up to 4 tries per scheme, 50 s in all).
+        Connection errors are retried (up to 4 tries per scheme, 50 s in all). With
+        certificate verification asked for, a refused certificate is reported as such:
+        falling back to plain HTTP would defeat the verification and hide the cause.
         """
         # One elapsed-time budget shared by both schemes.
         with retries(self.retry.starting_now()):
             try:
                 body = self._get("https")
-            except EnvoyCommunicationError:
+            except EnvoyCommunicationError as https_err:
+                if self._client.verify_ssl and certificate_refusal(https_err) is not None:
+                    raise EnvoyFirmwareFatalCheckError(
+                        500, f"{https_err}; plain HTTP not tried, as verification was asked for"
+                    ) from https_err
                 try:
                     body = self._get("http")
                 except EnvoyCommunicationError as err:

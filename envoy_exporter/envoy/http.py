@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -225,9 +226,29 @@ def _describe(err: requests.RequestException) -> str:
     if isinstance(err, requests.Timeout):
         return "timed out"
     if isinstance(err, requests.exceptions.SSLError):
-        return "TLS error"
+        refused = certificate_refusal(err)
+        return f"TLS certificate refused ({refused})" if refused else "TLS error"
     reason = err.args[0] if err.args else err
     text = str(getattr(reason, "reason", None) or reason)
     # urllib3 prefixes "<ConnectionClass(host=..., port=...)>: ": the host is known already.
     text = re.sub(r"^\S*Connection(?:Pool)?\(host=[^)]*\): ", "", text)
     return f"{type(err).__name__} ({text})"
+
+
+def certificate_refusal(err: BaseException) -> str | None:
+    """Why the gateway's certificate was refused ("self-signed certificate", "Hostname
+    mismatch, ..."), when that is what `err` comes from; None for any other failure."""
+    seen: set[int] = set()
+    pending: list[object] = [err]
+    # requests wraps urllib3's MaxRetryError, which keeps the ssl error as its reason.
+    while pending:
+        cause = pending.pop()
+        if cause is None or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or cause)
+        if isinstance(cause, BaseException):
+            pending += [cause.__cause__, cause.__context__, getattr(cause, "reason", None)]
+            pending += [arg for arg in cause.args if isinstance(arg, BaseException)]
+    return None

@@ -55,8 +55,28 @@ def server_context(host: str) -> ssl.SSLContext:
     """A server-side TLS context holding a new self-signed certificate for `host`."""
     cert_pem, key_pem = self_signed_pem(host)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    # ssl can only load a chain from files: write them to a private temporary folder and
-    # remove them at once, the context keeps what it loaded.
+    # ssl loads a chain from files only. An anonymous in-memory file (Linux memfd) needs no
+    # writable folder, so a container with a read-only root and no /tmp still starts.
+    if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+        fd = os.memfd_create("envoy-sim-tls", 0)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key_pem + cert_pem)
+            handle.flush()
+            context.load_cert_chain(f"/proc/self/fd/{fd}")
+        return context
+    try:
+        _load_through_folder(context, cert_pem, key_pem)
+    except OSError as exc:
+        raise OSError(
+            f"cannot write the simulated gateway's TLS certificate to a temporary folder "
+            f"({tempfile.gettempdir()}): {exc.strerror or exc}; point TMPDIR at a writable "
+            "folder (in a container: a tmpfs such as --tmpfs /tmp)"
+        ) from None
+    return context
+
+
+def _load_through_folder(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None:
+    """Write the pair to a private temporary folder, load it, remove it at once."""
     with tempfile.TemporaryDirectory(prefix="envoy-sim-tls-") as folder:
         cert_path = os.path.join(folder, "cert.pem")
         key_path = os.path.join(folder, "key.pem")
@@ -65,4 +85,3 @@ def server_context(host: str) -> ssl.SSLContext:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
         context.load_cert_chain(cert_path, key_path)
-    return context

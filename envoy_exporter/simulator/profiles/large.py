@@ -32,7 +32,7 @@ def build(*, inverters: int = 300, seed: int = 1, serial: str | None = None) -> 
     )
     model = SiteModel(params)
     ident = Identity(
-        serial=serial or default_serial(seed),
+        serial=serial or default_serial("large", seed),
         firmware=FIRMWARE,
         part_number="800-00654-r08",
         metered=True,

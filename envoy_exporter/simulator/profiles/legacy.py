@@ -21,7 +21,7 @@ def build(*, inverters: int = 12, seed: int = 1, serial: str | None = None) -> P
     )
     model = SiteModel(params)
     ident = Identity(
-        serial=serial or default_serial(seed),
+        serial=serial or default_serial("legacy", seed),
         firmware=FIRMWARE,
         part_number="800-00551-r02",
         metered=False,

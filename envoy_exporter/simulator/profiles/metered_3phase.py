@@ -25,7 +25,7 @@ def build(*, inverters: int = 30, seed: int = 1, serial: str | None = None) -> P
     )
     model = SiteModel(params)
     ident = Identity(
-        serial=serial or default_serial(seed),
+        serial=serial or default_serial("metered-3phase", seed),
         firmware=FIRMWARE,
         part_number="800-00654-r08",
         metered=True,

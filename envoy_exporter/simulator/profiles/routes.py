@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from .base import ProfileSource, details_requested
 from .info import home_doc
 from .meters import Grid, meters_doc, readings_doc
@@ -9,9 +11,13 @@ from .physics import unit
 from .production import Fleet, api_v1_production, production_json
 
 
-def default_serial(seed: int) -> str:
-    """A 12-digit gateway serial that depends only on the seed."""
-    return f"12223{int(unit(seed, 6) * 10_000_000):07d}"
+def default_serial(profile: str, seed: int) -> str:
+    """A 12-digit gateway serial of the profile and seed: profiles never share one.
+
+    Several simulated gateways in one exporter (or OTLP's service.instance.id) tell gateways
+    apart by serial.
+    """
+    return f"12223{int(unit(zlib.crc32(profile.encode()), seed, 6) * 10_000_000):07d}"
 
 
 def check_inverters(inverters: int) -> int:
