@@ -82,7 +82,9 @@ def test_config_rejects_bad_values_and_hides_secrets() -> None:
         TargetConfig(name="a", host="h", busy_budget=1.5)
     with pytest.raises(ValueError, match="host"):
         TargetConfig(name="a", host="")
-    text = repr(TargetConfig(name="a", host="h", token="tok-SECRET", password="pw-SECRET"))
+    text = repr(
+        TargetConfig(name="a", host="h", token="tok-SECRET", username="u", password="pw-SECRET")
+    )
     assert "SECRET" not in text
 
 

@@ -42,13 +42,14 @@ targets:
 def test_a_valid_file_resolves_secrets_from_files_and_environment(tmp_path: Path) -> None:
     config = load_config(good_config(tmp_path), environ={"CABIN_TOKEN": "cabin-token-xyz"})
     assert set(config.targets) == {"home", "barn", "cabin"}
-    assert config.auths["home_token"].token == TOKEN
-    assert config.auths["cloud"].password == PASSWORD
-    assert config.auths["cloud"].serial == "122233334444"
-    assert config.auths["from_env"].token == "cabin-token-xyz"
-    assert config.targets["barn"].module == "gentle"
-    assert config.modules["gentle"].cache_ttl == 30.0
-    assert config.targets["home"].module == "default"
+    home, barn, cabin = (config.targets[name] for name in ("home", "barn", "cabin"))
+    assert home.token == TOKEN and home.token_file == tmp_path / "token"
+    assert barn.password == PASSWORD and barn.username == "me@example.com"
+    assert barn.serial == "122233334444"
+    assert cabin.token == "cabin-token-xyz"
+    assert config.uses["barn"].module == "gentle" and config.uses["home"].module == "default"
+    assert (barn.cache_ttl, barn.busy_budget, barn.timeout) == (30.0, 0.02, 20.0)
+    assert (home.cache_ttl, home.busy_budget, home.timeout) == (15.0, 0.05, 10.0)
 
 
 def test_every_error_is_reported_at_once_with_its_path(tmp_path: Path) -> None:
@@ -65,7 +66,7 @@ targets:
   home: {{host: 192.168.1.10, auth: x}}
   barn: {{module: nope, extra: 1}}
   "bad name!": {{host: h}}
-  web: {{host: "http://10.0.0.1/"}}
+  web: {{host: "http://10.0.0.1/home"}}
 surprise: true
 """,
     )
@@ -75,17 +76,17 @@ surprise: true
     expected = [
         "surprise: unknown key",
         "modules.fast.colour: unknown key",
-        "modules.fast.cache_ttl: must be greater than 0",
+        "modules.fast.cache_ttl: must be at least 1",
         "modules.fast.busy_budget: must be greater than 0 and at most 1",
         "auths.a.token_file: cannot read",
-        "auths.b: password given without username",
+        "auths.b.password: given without a username",
         "auths.c.env.token: environment variable NOT_SET_ANYWHERE is not set",
         'targets.home.auth: unknown auth "x"',
         "targets.barn.host: required",
         'targets.barn.module: unknown module "nope"',
         "targets.barn.extra: unknown key",
         "targets.bad name!: invalid name",
-        "targets.web.host: expected HOST or HOST:PORT",
+        "targets.web.host: expected HOST[:PORT] or an http(s)://HOST[:PORT] URL without a path",
     ]
     for fragment in expected:
         assert any(fragment in error for error in errors), (fragment, errors)

@@ -19,9 +19,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from envoy_exporter.cli.demo import demo_credentials
-from envoy_exporter.cli.options import Credentials
-from envoy_exporter.cli.serve import build_server, target_config
+from envoy_exporter.cli.demo import demo_target
+from envoy_exporter.cli.serve import build_server
+from envoy_exporter.collector.config import TargetConfig
 from envoy_exporter.collector.target import Target
 from envoy_exporter.server.app import ExporterServer
 from envoy_exporter.simulator.profiles import load_profile
@@ -32,7 +32,7 @@ from .conftest import SimulatorFactory
 CHROMIUM = shutil.which("chromium")
 # 2026-06-15 13:00 in the battery site's zone (UTC-8): the sun is up, the battery charges
 NOON = 1_781_481_600.0 + 21 * 3600.0
-Serve = Callable[[Credentials], str]
+Serve = Callable[[TargetConfig], str]
 
 
 @pytest.fixture
@@ -40,8 +40,8 @@ def serve() -> Iterator[Serve]:
     """serve(credentials) -> URL of an exporter for one gateway (single-target mode)."""
     servers: list[ExporterServer] = []
 
-    def start(creds: Credentials) -> str:
-        target = Target(target_config("home", creds, 15.0, 0.05))
+    def start(config: TargetConfig) -> str:
+        target = Target(config)
         server = build_server({"home": target}, single="home", listen="127.0.0.1:0").start()
         servers.append(server)
         return server.url
@@ -95,7 +95,7 @@ def test_landing_page_in_a_browser_shows_the_figures_of_metrics(
     # A gateway frozen at one instant: every refresh answers the same, so the page and
     # /metrics can be compared whatever refreshes run between them.
     sim = simulator(load_profile("battery", frozen_at=NOON), sleep=False)
-    url = serve(demo_credentials(sim))
+    url = serve(demo_target(sim))
     dom = _chromium(url, tmp_path, "--dump-dom").stdout
     figures = _Figures()
     figures.feed(dom)
@@ -152,7 +152,9 @@ def test_wrong_local_password_is_an_authentication_failure(
 ) -> None:
     """Firmware < 7 answers some reads without a password: the page must not say "up"."""
     sim = simulator("legacy", sleep=False)
-    url = serve(Credentials(host=sim.host, username="envoy", password="not-the-password"))
+    url = serve(
+        TargetConfig(name="home", host=sim.host, username="envoy", password="not-the-password")
+    )
     assert _state(url).startswith("authentication failed")
 
 
@@ -162,9 +164,9 @@ def test_wrong_token_is_an_authentication_failure_not_unreachable(
     sim: SimulatedEnvoy = simulator("battery", sleep=False)
     # a well-formed token signed for another gateway: this one refuses it
     foreign = simulator("battery", sleep=False).token
-    url = serve(Credentials(host=sim.host, token=foreign))
+    url = serve(TargetConfig(name="home", host=sim.host, token=foreign))
     assert _state(url).startswith("authentication failed")
-    good = serve(demo_credentials(sim))
+    good = serve(demo_target(sim))
     assert _state(good) == "up"
 
 
@@ -174,4 +176,6 @@ def test_a_gateway_that_does_not_answer_is_unreachable(
     sim = simulator("battery", sleep=False)
     host = sim.host
     sim.stop()  # nothing listens there any more: connections are refused
-    assert _state(serve(Credentials(host=host, token="x.y.z"))).startswith("unreachable")
+    assert _state(serve(TargetConfig(name="home", host=host, token="x.y.z"))).startswith(
+        "unreachable"
+    )

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from envoy_exporter.cli.demo import demo_credentials
-from envoy_exporter.cli.serve import build_server, target_config
+from envoy_exporter.cli.demo import demo_target
+from envoy_exporter.cli.serve import build_server
 from envoy_exporter.collector.target import Target
 from envoy_exporter.simulator.profiles import PROFILE_NAMES
 
@@ -32,7 +32,7 @@ def _explained() -> set[tuple[str, str]]:
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
 def test_promtool_warnings_are_explained(simulator: SimulatorFactory, profile: str) -> None:
     sim = simulator(profile, sleep=False)
-    target = Target(target_config("home", demo_credentials(sim), 15.0, 0.05))
+    target = Target(demo_target(sim))
     server = build_server({"home": target}, single="home", listen="127.0.0.1:0").start()
     try:
         text = requests.get(server.url + "metrics", timeout=60).text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import logging
 import platform
@@ -17,8 +18,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from envoy_exporter import __version__
-from envoy_exporter.cli.demo import demo_credentials
-from envoy_exporter.cli.serve import build_server, target_config
+from envoy_exporter.cli.demo import demo_target
+from envoy_exporter.cli.serve import build_server
 from envoy_exporter.collector.target import Target
 from envoy_exporter.server.app import ExporterApp, ExporterServer, scrape_timeout
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -29,7 +30,7 @@ ServerFactory = Callable[..., ExporterServer]
 
 
 def make_target(name: str, sim: SimulatedEnvoy) -> Target:
-    return Target(target_config(name, demo_credentials(sim), 15.0, 0.05))
+    return Target(dataclasses.replace(demo_target(sim), name=name))
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from .options import Credentials, log_level_option, setup_logging
-from .serve import build_server, check_listen, run_until_signal, target_config
+from ..collector.config import TargetConfig, check_settings
+from .options import REDACTOR, log_options, setting_option, setup_logging
+from .serve import build_server, check_listen, run_until_signal
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,11 +32,13 @@ def _source(profile: str, capture: Path | None) -> Any:
     return load_profile(profile)
 
 
-def demo_credentials(sim: Any) -> Credentials:
-    """Credentials the simulated gateway accepts: a token (firmware >= 7) or a local user."""
+def demo_target(sim: Any, cache_ttl: float = 15.0) -> TargetConfig:
+    """The simulated gateway with credentials it accepts: a token (firmware >= 7) or a user."""
     if sim.base_url.startswith("https://"):
-        return Credentials(
+        return TargetConfig(
+            name="demo",
             host=sim.host,
+            cache_ttl=cache_ttl,
             token=sim.token,
             username=sim.cloud_username,
             password=sim.cloud_password,
@@ -43,7 +46,13 @@ def demo_credentials(sim: Any) -> Credentials:
             enlighten_login_url=sim.enlighten_login_url,
             enlighten_token_url=sim.enlighten_token_url,
         )
-    return Credentials(host=sim.host, username="envoy", password=sim.local_users["envoy"])
+    return TargetConfig(
+        name="demo",
+        host=sim.host,
+        cache_ttl=cache_ttl,
+        username="envoy",
+        password=sim.local_users["envoy"],
+    )
 
 
 @click.command()
@@ -66,15 +75,19 @@ def demo_credentials(sim: Any) -> Credentials:
     show_default=True,
     help="Where the exporter listens (port 0: any free port).",
 )
-@click.option(
-    "--cache-ttl",
-    type=click.FloatRange(min=1.0),
-    default=15.0,
-    show_default=True,
+@setting_option(
+    "cache_ttl", type=click.FLOAT, envvar=None, show_envvar=False,
     help="Seconds between refreshes of power values.",
-)
-@log_level_option
-def demo(profile: str, capture: Path | None, listen: str, cache_ttl: float, log_level: str) -> None:
+)  # fmt: skip
+@log_options
+def demo(
+    profile: str,
+    capture: Path | None,
+    listen: str,
+    cache_ttl: float,
+    log_level: str,
+    log_format: str,
+) -> None:
     """Run a simulated gateway and the exporter against it, until Ctrl-C.
 
     Open the printed URL for the landing page; /metrics has the gateway's metrics.
@@ -82,13 +95,16 @@ def demo(profile: str, capture: Path | None, listen: str, cache_ttl: float, log_
     from ..collector.target import Target
     from ..simulator.server import SimulatedEnvoy
 
-    setup_logging(log_level)
+    setup_logging(log_level, log_format)
+    _, errors = check_settings({"cache_ttl": cache_ttl}, lambda key: "--cache-ttl")
+    if errors:
+        raise click.UsageError(errors[0])
     sim = SimulatedEnvoy(_source(profile, capture), listen="127.0.0.1:0")
     sim.start()
     try:
-        creds = demo_credentials(sim)
-        setup_logging(log_level, creds.secrets)
-        target = Target(target_config("demo", creds, cache_ttl, 0.05))
+        config = demo_target(sim, cache_ttl)
+        REDACTOR.add(config.secrets)
+        target = Target(config)
         try:
             server = build_server({"demo": target}, single="demo", listen=listen)
         except (OSError, ValueError) as exc:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 import click
 
 from ..envoy.exceptions import EnvoyError
-from .options import REDACTOR, credentials_from, envoy_options, log_level_option, setup_logging
+from .options import REDACTOR, envoy_options, log_options, setup_logging, target_from
 from .probe import connect
 
 if TYPE_CHECKING:
@@ -116,11 +116,11 @@ def _gateway_secrets(envoy: Envoy, given: list[str]) -> list[str]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write (created if missing).",
 )
-@log_level_option
-def dump(out: Path, log_level: str, **params: Any) -> None:
+@log_options
+def dump(out: Path, log_level: str, log_format: str, **params: Any) -> None:
     """Record every known endpoint of a gateway into a capture folder (for bug reports)."""
-    creds = credentials_from(params)
-    setup_logging(log_level, creds.secrets)
+    setup_logging(log_level, log_format)
+    creds = target_from(params)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

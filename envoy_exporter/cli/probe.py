@@ -8,21 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..envoy.const import URL_PRODUCTION_INVERTERS
 from ..envoy.exceptions import EnvoyError
-from .options import (
-    REDACTOR,
-    Credentials,
-    credentials_from,
-    envoy_options,
-    log_level_option,
-    setup_logging,
-)
+from .options import REDACTOR, envoy_options, log_options, setup_logging, target_from
 
 if TYPE_CHECKING:
+    from ..collector.config import TargetConfig
     from ..envoy.envoy import Envoy
 
 
-def connect(creds: Credentials) -> Envoy:
+def connect(creds: TargetConfig) -> Envoy:
     """An Envoy that went through setup() and authenticate(); errors name what failed."""
     from ..envoy.envoy import Envoy
 
@@ -34,7 +29,9 @@ def connect(creds: Credentials) -> Envoy:
     envoy = Envoy(creds.host or "", timeout=creds.timeout, verify_ssl=creds.verify_tls, **kwargs)
     try:
         envoy.setup()
-        envoy.authenticate(username=creds.username, password=creds.password, token=creds.token)
+        envoy.authenticate(
+            username=creds.username, password=creds.password, token=creds.current_token()
+        )
     except EnvoyError as exc:
         envoy.close()
         raise click.ClickException(f"{creds.host}: {exc}") from None
@@ -95,12 +92,16 @@ def _text(facts: dict[str, Any]) -> str:
 @click.command()
 @envoy_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-@log_level_option
-def probe(as_json: bool, log_level: str, **params: Any) -> None:
+@log_options
+def probe(as_json: bool, log_level: str, log_format: str, **params: Any) -> None:
     """Show what a gateway is (serial, firmware, model) and what it can report."""
-    creds = credentials_from(params)
-    setup_logging(log_level, creds.secrets)
+    setup_logging(log_level, log_format)
+    creds = target_from(params)
     envoy = connect(creds)
+    refused: set[str] = set()
+    envoy.add_request_listener(
+        lambda r: refused.add(r.endpoint) if r.status_code in (401, 403) else None
+    )
     try:
         envoy.probe()
         facts = describe(envoy)
@@ -108,4 +109,13 @@ def probe(as_json: bool, log_level: str, **params: Any) -> None:
         raise click.ClickException(f"{creds.host}: probe failed: {exc}") from None
     finally:
         envoy.close()
+    read = {e for u in envoy.updaters for e in u.endpoints}
+    if URL_PRODUCTION_INVERTERS in refused - read:
+        # Every account may read the inverters (an owner token, the `envoy` user): a refusal
+        # there is the credentials' (firmware < 7 serves production without a login).
+        check = "--username and --password" if creds.password else "the token"
+        raise click.ClickException(
+            f"{creds.host}: the gateway refused the credentials "
+            f"(for {URL_PRODUCTION_INVERTERS}): check {check}"
+        )
     click.echo(json.dumps(facts, indent=2) if as_json else _text(facts))

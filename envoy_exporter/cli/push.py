@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .options import (
-    credentials_from,
+    REDACTOR,
     envoy_options,
-    log_level_option,
+    log_options,
     schedule_options,
     setup_logging,
+    target_from,
 )
 from .otlp_options import otlp_settings_from, otlp_transport_options, start_otlp
 
@@ -37,18 +38,18 @@ _LOGGER = logging.getLogger(__name__)
 )
 @schedule_options
 @otlp_transport_options
-@log_level_option
+@log_options
 def push(**params: Any) -> None:
     """Push the metrics of one gateway (or of every --config.file target) to an OpenTelemetry
     collector over OTLP, until stopped. Opens no port.
 
     The collector is set with --otlp.* or the standard OTEL_EXPORTER_OTLP_* variables.
     """
-    setup_logging(params["log_level"])
+    setup_logging(params.pop("log_level"), params.pop("log_format"))
     settings = otlp_settings_from(params, enabled=True)
     assert settings is not None
-    targets, secrets = _targets(params)
-    setup_logging(params["log_level"], [*secrets, *settings.secrets])
+    REDACTOR.add(settings.secrets)
+    targets = _targets(params)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -69,23 +70,16 @@ def push(**params: Any) -> None:
             target.close()
 
 
-def _targets(params: dict[str, Any]) -> tuple[dict[str, Target], list[str]]:
-    from ..server.config import ConfigError, load_config
-    from .serve import config_secrets, target_config, targets_from_config
+def _targets(params: dict[str, Any]) -> dict[str, Target]:
+    from ..collector.target import Target
+    from .serve import load_or_fail, targets_from_config
 
     config_file: Path | None = params.pop("config_file")
     if config_file is None:
-        from ..collector.target import Target
-
-        creds = credentials_from(params)
-        name = creds.host or "envoy"
-        config = target_config(name, creds, params["cache_ttl"], params["busy_budget"])
-        return {name: Target(config)}, creds.secrets
+        target = target_from(params)
+        return {target.name: Target(target)}
     if params["host"]:
         raise click.UsageError("give either --envoy or --config.file, not both")
-    try:
-        loaded = load_config(config_file)
-    except ConfigError as exc:
-        lines = "\n".join(f"  {line}" for line in exc.errors)
-        raise click.ClickException(f"{config_file}:\n{lines}") from None
-    return targets_from_config(loaded), config_secrets(loaded)
+    loaded = load_or_fail(config_file)
+    REDACTOR.add(loaded.secrets)
+    return targets_from_config(loaded)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -15,12 +16,12 @@ import click
 from ..server.config import ConfigError, ExporterConfig, load_config
 from ..server.webconfig import WebConfig, load_web_config
 from .options import (
-    Credentials,
-    credentials_from,
+    REDACTOR,
     envoy_options,
-    log_level_option,
+    log_options,
     schedule_options,
     setup_logging,
+    target_from,
 )
 from .otlp_options import otlp_options, otlp_settings_from, start_otlp
 
@@ -47,51 +48,11 @@ def check_listen(ctx: click.Context, param: click.Parameter, value: str) -> str:
     return value
 
 
-def target_config(name: str, creds: Credentials, cache_ttl: float, busy_budget: float) -> Any:
-    """A collector TargetConfig for one gateway."""
-    from ..collector.target import TargetConfig
-
-    return TargetConfig(
-        name=name,
-        host=creds.host or "",
-        token=creds.token,
-        username=creds.username,
-        password=creds.password,
-        serial=creds.serial,
-        cache_ttl=cache_ttl,
-        busy_budget=busy_budget,
-        verify_tls=creds.verify_tls,
-        enlighten_login_url=creds.enlighten_login_url,
-        enlighten_token_url=creds.enlighten_token_url,
-        timeout=creds.timeout,
-    )
-
-
 def targets_from_config(config: ExporterConfig) -> dict[str, Target]:
     """One Target per configured gateway; none contacts its gateway before the first scrape."""
     from ..collector.target import Target
 
-    targets: dict[str, Target] = {}
-    for name, entry in config.targets.items():
-        module = config.modules[entry.module]
-        auth = config.auths.get(entry.auth) if entry.auth else None
-        creds = Credentials(
-            host=entry.host,
-            token=auth.token if auth else None,
-            username=auth.username if auth else None,
-            password=auth.password if auth else None,
-            serial=auth.serial if auth else None,
-            enlighten_login_url=auth.enlighten_login_url if auth else None,
-            enlighten_token_url=auth.enlighten_token_url if auth else None,
-            verify_tls=module.verify_tls,
-            timeout=module.timeout,
-        )
-        targets[name] = Target(target_config(name, creds, module.cache_ttl, module.busy_budget))
-    return targets
-
-
-def config_secrets(config: ExporterConfig) -> list[str]:
-    return [s for auth in config.auths.values() for s in (auth.token, auth.password) if s]
+    return {name: Target(target) for name, target in config.targets.items()}
 
 
 def build_server(
@@ -174,14 +135,16 @@ def run_until_signal(server: ExporterServer, before_stop: Callable[[], None] | N
 )
 @schedule_options
 @otlp_options
-@log_level_option
+@log_options
 def serve(**params: Any) -> None:
     """Serve Prometheus metrics of one gateway on /metrics, or of many on /probe?target=NAME.
 
     One gateway: --envoy HOST with a token (firmware >= 7), Enlighten credentials (a token is
     fetched and renewed), or a local user (older firmware). Many: --config.file.
     """
-    setup_logging(params["log_level"])
+    setup_logging(params.pop("log_level"), params.pop("log_format"))
+    from ..collector.target import Target
+
     config_file: Path | None = params.pop("config_file")
     web = _load_web(params.pop("web_config_file"))
     if params.pop("config_check"):
@@ -189,19 +152,16 @@ def serve(**params: Any) -> None:
         return
     otlp = otlp_settings_from(params)
     if otlp is not None:
-        setup_logging(params["log_level"], otlp.secrets)
+        REDACTOR.add(otlp.secrets)
     if config_file is not None:
         if params["host"]:
             raise click.UsageError("give either --envoy or --config.file, not both")
-        config = _load(config_file)
-        setup_logging(params["log_level"], config_secrets(config))
+        config = load_or_fail(config_file)
+        REDACTOR.add(config.secrets)
         targets, single = targets_from_config(config), None
     else:
-        creds = credentials_from(params)
-        setup_logging(params["log_level"], creds.secrets)
-        name = creds.host or "envoy"
-        targets = {name: _single_target(name, creds, params)}
-        single = name
+        one = target_from(params)
+        targets, single = {one.name: Target(one)}, one.name
     try:
         server = build_server(
             targets, single=single, listen=params["listen"], web=web, workers=params["workers"]
@@ -210,6 +170,10 @@ def serve(**params: Any) -> None:
         for target in targets.values():
             target.close()
         raise click.ClickException(f"cannot listen on {params['listen']}: {exc}") from None
+    if config_file is not None and otlp is None:
+        # Not with OTLP: the push keeps the targets it started with, which a reload closes.
+        _reload_on_sighup(server, config_file)
+    _LOGGER.info("listening on %s", server.url)
     click.echo(f"envoy-exporter listening on {server.url}", err=False)
     sys.stdout.flush()
     if otlp is None:
@@ -220,13 +184,20 @@ def serve(**params: Any) -> None:
     run_until_signal(server, before_stop=pushing.stop)
 
 
-def _single_target(name: str, creds: Credentials, params: dict[str, Any]) -> Target:
-    from ..collector.target import Target
+def _reload_on_sighup(server: ExporterServer, config_file: Path) -> None:
+    """SIGHUP and POST /-/reload read the configuration file again."""
+    from ..server.reload import Reloader
 
-    return Target(target_config(name, creds, params["cache_ttl"], params["busy_budget"]))
+    reloader = server.app.reloader = Reloader(server.app, config_file)
+
+    def on_hup(signum: int, frame: FrameType | None) -> None:
+        # Off the signal handler: a reload closes targets and may wait on their locks.
+        threading.Thread(target=reloader.reload, name="reload", daemon=True).start()
+
+    signal.signal(signal.SIGHUP, on_hup)
 
 
-def _load(path: Path) -> ExporterConfig:
+def load_or_fail(path: Path) -> ExporterConfig:
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -244,6 +215,8 @@ def _load_web(path: Path | None) -> WebConfig | None:
 
 def _errors_text(path: Path, exc: ConfigError) -> str:
     count = len(exc.errors)
+    if count == 1 and exc.errors[0].startswith(f"{path}: "):
+        return exc.errors[0]  # the file as a whole is unreadable: one line
     lines = "\n".join(f"  {line}" for line in exc.errors)
     return f"{path}: {count} error{'s' if count != 1 else ''}:\n{lines}"
 
@@ -252,7 +225,7 @@ def _check(config_file: Path | None, web: WebConfig | None) -> None:
     if config_file is None and web is None:
         raise click.UsageError("--config.check needs --config.file and/or --web.config.file")
     if config_file is not None:
-        click.echo(_load(config_file).summary())
+        click.echo(load_or_fail(config_file).summary())
     if web is not None:
         tls = "TLS on" if web.ssl_context is not None else "TLS off"
         click.echo(f"web config: {tls}, {len(web.users)} basic auth user(s)")

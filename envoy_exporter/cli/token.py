@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
 import click
 
+from ..collector.config import read_secret_file
 from ..envoy.auth import EnvoyTokenAuth
 from ..envoy.const import ENLIGHTEN_LOGIN_URL, ENLIGHTEN_TOKEN_URL
 from ..envoy.exceptions import EnvoyError
-from .options import REDACTOR, log_level_option, setup_logging
+from .options import REDACTOR, log_options, setup_logging
 
 
 @click.command()
@@ -25,13 +27,14 @@ from .options import REDACTOR, log_level_option, setup_logging
     "--password",
     envvar="ENVOY_PASSWORD",
     show_envvar=True,
-    help="Enlighten password (prefer the variable or --password-file).",
+    help="Enlighten password (prefer the variable or --password-file; asked for on a "
+    "terminal when none is given).",
 )
 @click.option(
     "--password-file",
     envvar="ENVOY_PASSWORD_FILE",
     show_envvar=True,
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="File holding the Enlighten password.",
 )
 @click.option(
@@ -55,7 +58,7 @@ from .options import REDACTOR, log_level_option, setup_logging
     show_default=True,
     help="Enlighten token endpoint.",
 )
-@log_level_option
+@log_options
 def token(
     username: str,
     password: str | None,
@@ -64,19 +67,16 @@ def token(
     enlighten_login_url: str,
     enlighten_token_url: str,
     log_level: str,
+    log_format: str,
 ) -> None:
     """Get a token for a gateway (firmware >= 7) from Enlighten.
 
     The token goes to standard output alone, for piping into a file
     (`envoy-exporter token ... > envoy.token`); its type and expiry go to standard error.
     """
-    if password_file is not None:
-        if password:
-            raise click.UsageError("give --password or --password-file, not both")
-        password = password_file.read_text(encoding="utf-8").strip()
-    if not password:
-        raise click.UsageError("give the Enlighten password (--password, ENVOY_PASSWORD or a file)")
-    setup_logging(log_level, [password])
+    setup_logging(log_level, log_format)
+    password = _password(password, password_file)
+    REDACTOR.add([password])
     auth = EnvoyTokenAuth(
         "",
         cloud_username=username,
@@ -96,3 +96,22 @@ def token(
     days = (expiry - time.time()) / 86400
     click.echo(f"{kind} token for gateway {serial}, expires {when} (in {days:.1f} days)", err=True)
     click.echo(auth.token)
+
+
+def _password(given: str | None, file: Path | None) -> str:
+    """The password from the option, its file, or (on a terminal) typed with hidden input."""
+    if file is not None:
+        if given:
+            raise click.UsageError("give --password or --password-file, not both")
+        try:
+            return read_secret_file(file)
+        except ValueError as exc:
+            raise click.UsageError(f"--password-file: {exc}") from None
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise click.UsageError("give the Enlighten password (--password, ENVOY_PASSWORD or a file)")
+    typed: str = click.prompt("Enlighten password", hide_input=True, err=True)
+    if not typed.strip():
+        raise click.UsageError("no password typed")
+    return typed.strip()

@@ -76,6 +76,8 @@ class Link:
         self._on_probe = on_probe
         self._seen_updaters: set[str] = set()
         self._probe_refused = False
+        #: the configured token last logged in with (a token file's content changes)
+        self._given_token: str | None = None
 
     @property
     def name(self) -> str:
@@ -105,15 +107,18 @@ class Link:
             raise
         envoy = self.envoy
         assert envoy is not None
+        if was_ready and self.config.current_token() != self._given_token:
+            _LOGGER.info("target %s: the token file changed, using its new token", self.name)
+            self.login_again(fresh=False)
         if was_ready:  # a login of this very refresh is fresh enough
             self._renew_token(envoy, now, wall)
         return envoy
 
-    def login_again(self) -> None:
-        """The gateway refused a read: log in once more (a new token when credentials are
-        known). Raises when refused again; the link then starts over."""
+    def login_again(self, *, fresh: bool = True) -> None:
+        """Log in once more (after a refused read: a new token when credentials are known).
+        Raises when refused; the link then starts over."""
         try:
-            self._login(fresh=True)
+            self._login(fresh=fresh)
         except EnvoyError as err:
             self.auth_failed = True if isinstance(err, AUTH_ERRORS) else None
             self.drop()
@@ -179,8 +184,10 @@ class Link:
         cfg = self.config
         envoy = self.envoy
         assert envoy is not None
-        token = None if fresh and cfg.username and cfg.password else cfg.token
+        given = cfg.current_token()
+        token = None if fresh and cfg.username and cfg.password else given
         envoy.authenticate(cfg.username, cfg.password, token)
+        self._given_token = given
         if self.stage is Stage.LOGIN:
             self.stage = Stage.PROBE
 

@@ -31,6 +31,7 @@ from .. import __version__
 from ..outputs.build_info import BuildInfoCollector
 from .httpd import PoolHTTPServer
 from .landing import render_landing
+from .reload import Reloader, reload_answer
 from .webconfig import WebConfig
 
 if TYPE_CHECKING:
@@ -117,6 +118,8 @@ class ExporterApp:
         ProcessCollector(registry=self._own_registry)
         PlatformCollector(registry=self._own_registry)
         self._own_registry.register(BuildInfoCollector())
+        #: POST /-/reload reads the configuration file again (set by `serve --config.file`)
+        self.reloader: Reloader | None = None
 
     def register_own(self, collector: Collector) -> None:
         """Add a collector of the exporter's own metrics, served on /metrics."""
@@ -237,7 +240,14 @@ class ExporterHandler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self._reply(405, b"method not allowed\n", extra={"Allow": "GET, HEAD"})
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+    def do_POST(self) -> None:
+        if urlsplit(self.path).path != "/-/reload":
+            self._not_allowed()
+            return
+        self.close_connection = True  # a request body, if any, is left unread
+        self._dispatch(send_body=True)
 
     def _dispatch(self, send_body: bool) -> None:
         self._send_body = send_body
@@ -280,6 +290,8 @@ class ExporterHandler(BaseHTTPRequestHandler):
             self._reply(
                 200, self.app.landing(min(timeout, 5.0)), content_type="text/html; charset=utf-8"
             )
+        elif url.path == "/-/reload" and self.command == "POST":
+            self._reply(*reload_answer(self.app.reloader))
         else:
             self._reply(404, b"not found: see / for the endpoints\n")
 

@@ -1,104 +1,103 @@
 """The multi-target configuration file (`--config.file`).
 
 Three sections: `modules` (how to collect), `auths` (credentials, from the file itself,
-from files or from the environment) and `targets` (name -> host, module, auth). Loading is
-strict: unknown keys, wrong types and dangling references are all reported at once, each
-with its path (`targets.home.auth: unknown auth "x"`), and never with a secret's value.
+from files or from the environment) and `targets` (name -> host, module, auth). Each target
+becomes one TargetConfig, the model the command line builds too, and every value is checked
+by that model's table (collector/config.py). Loading is strict: unknown keys, wrong types and
+dangling references are all reported at once, each with its path
+(`targets.home.auth: unknown auth "x"`), and never with a secret's value.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..collector.config import (
+    CREDENTIAL_SETTINGS,
+    MODULE_SETTINGS,
+    ConfigError,
+    TargetConfig,
+    check_settings,
+    read_secret_file,
+)
+
+__all__ = ["ConfigError", "ExporterConfig", "load_config", "parse_config", "read_yaml"]
+
 DEFAULT_MODULE = "default"
+#: deeper than any sane configuration, far below what would exhaust Python's stack
+MAX_DEPTH = 50
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$")
-_SECRET_FIELDS = ("token", "password")
-_CREDENTIAL_FIELDS = ("token", "username", "password", "serial")
-
-
-class ConfigError(Exception):
-    """One or more problems in a configuration file; `errors` lists them all."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("\n".join(errors))
-        self.errors = errors
+_AUTH_KEYS = (*CREDENTIAL_SETTINGS, "token_file", "password_file", "env",
+              "enlighten_login_url", "enlighten_token_url")  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Module:
-    """What to collect and how gently: the knobs of one gateway's Target."""
+class Use:
+    """Which module and auth a target uses, and where its credentials came from (no values)."""
 
-    cache_ttl: float = 15.0
-    busy_budget: float = 0.05
-    timeout: float = 10.0
-    verify_tls: bool = False
-
-
-@dataclass(frozen=True)
-class Auth:
-    """Resolved credentials; `sources` says where each came from (no values)."""
-
-    token: str | None = None
-    username: str | None = None
-    password: str | None = None
-    serial: str | None = None
-    enlighten_login_url: str | None = None
-    enlighten_token_url: str | None = None
-    sources: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        # Dataclass repr would print the secrets; a traceback or a debug log must not.
-        return f"Auth(sources={self.sources!r})"
-
-
-@dataclass(frozen=True)
-class TargetEntry:
-    """One configured gateway."""
-
-    name: str
-    host: str
-    module: str = DEFAULT_MODULE
-    auth: str | None = None
+    module: str
+    auth: str | None
+    sources: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class ExporterConfig:
-    """A validated configuration file."""
+    """A validated configuration file: one TargetConfig per target."""
 
-    modules: dict[str, Module]
-    auths: dict[str, Auth]
-    targets: dict[str, TargetEntry]
+    targets: dict[str, TargetConfig]
+    uses: dict[str, Use]
+    modules: dict[str, dict[str, Any]]
     path: str = ""
 
     def summary(self) -> str:
         """A human summary for `--config.check`: names, hosts, sources; never secrets."""
         lines = [f"{self.path or 'config'}: {len(self.targets)} target(s)"]
-        for entry in self.targets.values():
-            auth = self.auths.get(entry.auth) if entry.auth else None
-            creds = ", ".join(auth.sources) if auth and auth.sources else "no credentials"
+        for name, target in self.targets.items():
+            use = self.uses[name]
+            creds = ", ".join(use.sources) or "no credentials"
             lines.append(
-                f"  {entry.name}: host {entry.host}, module {entry.module}, "
-                f"auth {entry.auth or '-'} ({creds})"
+                f"  {name}: host {target.host}, module {use.module}, "
+                f"auth {use.auth or '-'} ({creds})"
             )
-        for name, module in self.modules.items():
+        defaults = TargetConfig(name="-", host="-")
+        for name, values in self.modules.items():
+            settings = {key: values.get(key, getattr(defaults, key)) for key in MODULE_SETTINGS}
             lines.append(
-                f"  module {name}: cache_ttl {module.cache_ttl:g}s, busy_budget "
-                f"{module.busy_budget:g}, timeout {module.timeout:g}s, verify_tls "
-                f"{str(module.verify_tls).lower()}"
+                f"  module {name}: cache_ttl {settings['cache_ttl']:g}s, busy_budget "
+                f"{settings['busy_budget']:g}, timeout {settings['timeout']:g}s, verify_tls "
+                f"{str(settings['verify_tls']).lower()}"
             )
         return "\n".join(lines)
 
+    @property
+    def secrets(self) -> list[str]:
+        return [s for target in self.targets.values() for s in target.secrets]
+
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
+    """SafeLoader that refuses duplicate keys and nesting deeper than MAX_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # The composer recurses once per level: a deep document would end in a RecursionError.
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, f"nested deeper than {MAX_DEPTH} levels", mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
+        finally:
+            self._depth -= 1
 
 
 def _strict_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -117,21 +116,22 @@ def _strict_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _strict_mapping)
 
 
-def load_config(
-    path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
-) -> ExporterConfig:
-    """Read and validate a configuration file; raise ConfigError listing every problem."""
+def read_yaml(path: str | os.PathLike[str]) -> Any:
+    """A YAML file's data; ConfigError in one line naming the file and the problem."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = file.read_bytes()
     except OSError as exc:
         raise ConfigError([f"{file}: cannot read: {exc.strerror or exc}"]) from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError([f"{file}: not UTF-8 text (line {line})"]) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError([f"{file}: {_yaml_problem(exc)}"]) from None
-    config = parse_config(data, base_dir=file.parent, environ=environ)
-    return ExporterConfig(config.modules, config.auths, config.targets, str(file))
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -142,6 +142,15 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return "invalid YAML"
 
 
+def load_config(
+    path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
+) -> ExporterConfig:
+    """Read and validate a configuration file; raise ConfigError listing every problem."""
+    file = Path(path)
+    config = parse_config(read_yaml(file), base_dir=file.parent, environ=environ)
+    return ExporterConfig(config.targets, config.uses, config.modules, str(file))
+
+
 def parse_config(
     data: Any, base_dir: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> ExporterConfig:
@@ -150,23 +159,28 @@ def parse_config(
     if not isinstance(data, dict):
         raise ConfigError(["config: expected a mapping with modules, auths and targets"])
     ctx.unknown_keys("", data, ("modules", "auths", "targets"))
-    modules = {DEFAULT_MODULE: Module()}
+    modules: dict[str, dict[str, Any]] = {DEFAULT_MODULE: {}}
     for name, raw in ctx.section(data, "modules").items():
         modules[name] = ctx.module(f"modules.{name}", raw)
     auths = {
         name: ctx.auth(f"auths.{name}", raw) for name, raw in ctx.section(data, "auths").items()
     }
-    targets: dict[str, TargetEntry] = {}
+    targets: dict[str, TargetConfig] = {}
+    uses: dict[str, Use] = {}
     raw_targets = ctx.section(data, "targets")
     if not raw_targets and "targets" not in ctx.bad_sections:
         ctx.error("targets", "at least one target is required")
     for name, raw in raw_targets.items():
-        entry = ctx.target(f"targets.{name}", name, raw, modules, auths)
-        if entry is not None:
-            targets[name] = entry
+        found = ctx.target(f"targets.{name}", name, raw, modules, auths)
+        if found is not None:
+            targets[name], uses[name] = found
     if ctx.errors:
         raise ConfigError(ctx.errors)
-    return ExporterConfig(modules, auths, targets)
+    return ExporterConfig(targets, uses, modules)
+
+
+#: an auth section's checked values and where each came from (kept only while parsing)
+_Auth = tuple[dict[str, Any], tuple[str, ...]]
 
 
 class _Context:
@@ -212,138 +226,103 @@ class _Context:
         self.unknown_keys(path, raw, allowed)
         return {k: v for k, v in raw.items() if k in allowed}
 
-    def number(self, path: str, value: Any, low: float, high: float | None) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(path, f"expected a number, got {type(value).__name__}")
-            return None
-        if value <= low or (high is not None and value > high):
-            bound = f"greater than {low:g}" + (f" and at most {high:g}" if high else "")
-            self.error(path, f"must be {bound}, got {value:g}")
-            return None
-        return float(value)
+    def check(self, values: dict[str, Any], path: Callable[[str], str]) -> dict[str, Any]:
+        checked, errors = check_settings(values, path)
+        self.errors.extend(errors)
+        return checked
 
-    def module(self, path: str, raw: Any) -> Module:
-        values = self.mapping(path, raw, ("cache_ttl", "busy_budget", "timeout", "verify_tls"))
-        kwargs: dict[str, Any] = {}
-        limits = {"cache_ttl": (0.0, None), "busy_budget": (0.0, 1.0), "timeout": (0.0, None)}
-        for key, (low, high) in limits.items():
-            if key in values:
-                number = self.number(f"{path}.{key}", values[key], low, high)
-                if number is not None:
-                    kwargs[key] = number
-        if "verify_tls" in values:
-            if isinstance(values["verify_tls"], bool):
-                kwargs["verify_tls"] = values["verify_tls"]
+    def module(self, path: str, raw: Any) -> dict[str, Any]:
+        values = self.mapping(path, raw, MODULE_SETTINGS)
+        return self.check(values, lambda key: f"{path}.{key}")
+
+    def auth(self, path: str, raw: Any) -> _Auth:
+        values = self.mapping(path, raw, _AUTH_KEYS)
+        found: dict[str, tuple[Any, str, str]] = {}  # setting -> (value, source, path)
+
+        def put(key: str, value: Any, source: str, where: str) -> None:
+            if key in found:
+                self.error(path, f"{key} given twice ({found[key][1]} and {source})")
             else:
-                self.error(f"{path}.verify_tls", "expected true or false")
-        return Module(**kwargs)
+                found[key] = (value, source, where)
 
-    def text(self, path: str, value: Any, secret: bool = False) -> str | None:
-        if isinstance(value, int) and not isinstance(value, bool) and not secret:
-            return str(value)  # a serial number written without quotes
+        for key in (*CREDENTIAL_SETTINGS, "enlighten_login_url", "enlighten_token_url"):
+            if key in values:
+                put(key, values[key], key, f"{path}.{key}")
+        for key in ("token", "password"):
+            if f"{key}_file" in values:
+                where = f"{path}.{key}_file"
+                content = self.secret_file(where, values[f"{key}_file"])
+                if content is not None:
+                    put(key, content[0], f"{key}_file {values[f'{key}_file']}", where)
+                    if key == "token":
+                        found["token_file"] = (content[1], "", where)
+        if "env" in values:
+            self.auth_env(f"{path}.env", values["env"], put)
+        checked = self.check({k: v[0] for k, v in found.items()}, lambda k: found[k][2])
+        sources = tuple(
+            f"{k} from {v[1]}" if v[1] != k else k
+            for k, v in found.items()
+            if k in checked and v[1]
+        )
+        return checked, sources
+
+    def secret_file(self, path: str, value: Any) -> tuple[str, Path] | None:
         if not isinstance(value, str) or not value.strip():
             self.error(path, "expected a non-empty string")
             return None
-        return value.strip()
-
-    def read_secret_file(self, path: str, value: Any) -> str | None:
-        name = self.text(path, value)
-        if name is None:
-            return None
-        file = Path(name).expanduser()
+        file = Path(value.strip()).expanduser()
         if not file.is_absolute():
             file = self.base_dir / file
         try:
-            content = file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            self.error(path, f"cannot read {file}: {reason or exc.__class__.__name__}")
+            return read_secret_file(file), file
+        except ValueError as exc:
+            self.error(path, str(exc))
             return None
-        if not content:
-            self.error(path, f"{file} is empty")
-            return None
-        return content
 
-    def auth(self, path: str, raw: Any) -> Auth:
-        allowed = (
-            "token", "token_file", "username", "password", "password_file", "serial", "env",
-            "enlighten_login_url", "enlighten_token_url",
-        )  # fmt: skip
-        values = self.mapping(path, raw, allowed)
-        found: dict[str, tuple[str, str]] = {}  # field -> (value, source description)
-
-        def put(field_name: str, value: str | None, source: str) -> None:
-            if value is None:
-                return
-            if field_name in found:
-                self.error(path, f"{field_name} given twice ({found[field_name][1]} and {source})")
-                return
-            found[field_name] = (value, source)
-
-        for key in _CREDENTIAL_FIELDS:
-            if key in values:
-                put(key, self.text(f"{path}.{key}", values[key], key in _SECRET_FIELDS), key)
-        for key in ("token", "password"):
-            if f"{key}_file" in values:
-                put(key, self.read_secret_file(f"{path}.{key}_file", values[f"{key}_file"]),
-                    f"{key}_file {values[f'{key}_file']}")  # fmt: skip
-        if "env" in values:
-            self.auth_env(f"{path}.env", values["env"], put)
-        urls = {}
-        for key in ("enlighten_login_url", "enlighten_token_url"):
-            if key in values:
-                urls[key] = self.url(f"{path}.{key}", values[key])
-        if "password" in found and "username" not in found:
-            # A password alone logs in nowhere: Enlighten and local digest both need a user.
-            self.error(path, "password given without username")
-        return Auth(
-            **{k: v[0] for k, v in found.items()},
-            **urls,
-            sources=tuple(f"{k} from {v[1]}" if v[1] != k else k for k, v in found.items()),
-        )
-
-    def auth_env(self, path: str, raw: Any, put: Any) -> None:
-        values = self.mapping(path, raw, _CREDENTIAL_FIELDS)
+    def auth_env(self, path: str, raw: Any, put: Callable[[str, Any, str, str], None]) -> None:
+        values = self.mapping(path, raw, CREDENTIAL_SETTINGS)
         for key, var in values.items():
-            var_name = self.text(f"{path}.{key}", var)
-            if var_name is None:
+            if not isinstance(var, str) or not var.strip():
+                self.error(f"{path}.{key}", "expected a non-empty string")
                 continue
-            value = self.environ.get(var_name, "").strip()
+            value = self.environ.get(var.strip(), "").strip()
             if not value:
-                self.error(f"{path}.{key}", f"environment variable {var_name} is not set")
+                self.error(f"{path}.{key}", f"environment variable {var.strip()} is not set")
                 continue
-            put(key, value, f"env {var_name}")
-
-    def url(self, path: str, value: Any) -> str | None:
-        text = self.text(path, value)
-        if text is not None and not text.startswith(("http://", "https://")):
-            self.error(path, "expected an http:// or https:// URL")
-            return None
-        return text
+            put(key, value, f"env {var.strip()}", f"{path}.{key}")
 
     def target(
         self,
         path: str,
         name: str,
         raw: Any,
-        modules: dict[str, Module],
-        auths: dict[str, Auth],
-    ) -> TargetEntry | None:
+        modules: dict[str, dict[str, Any]],
+        auths: dict[str, _Auth],
+    ) -> tuple[TargetConfig, Use] | None:
         values = self.mapping(path, raw, ("host", "module", "auth"))
         if not isinstance(raw, dict):
             return None
-        host = self.text(f"{path}.host", values["host"]) if "host" in values else None
         if "host" not in values:
             self.error(f"{path}.host", "required")
-        elif host is not None and not _HOST_RE.match(host):
-            self.error(f"{path}.host", f"expected HOST or HOST:PORT, got {host!r}")
-            host = None
-        module = self.text(f"{path}.module", values.get("module", DEFAULT_MODULE))
-        if module is not None and module not in modules:
-            self.error(f"{path}.module", f'unknown module "{module}"')
-        auth = self.text(f"{path}.auth", values["auth"]) if "auth" in values else None
-        if auth is not None and auth not in auths:
-            self.error(f"{path}.auth", f'unknown auth "{auth}"')
-        if host is None or module is None:
+        host = self.check({"host": values.get("host")}, lambda key: f"{path}.{key}").get("host")
+        module = self.reference(f"{path}.module", values.get("module", DEFAULT_MODULE), modules)
+        auth = self.reference(f"{path}.auth", values.get("auth"), auths)
+        if host is None or module is None or (auth is None and "auth" in values):
             return None
-        return TargetEntry(name=name, host=host, module=module, auth=auth)
+        credentials, sources = auths[auth] if auth is not None else ({}, ())
+        try:
+            target = TargetConfig(name=name, host=host, **modules[module], **credentials)
+        except ConfigError as exc:  # not expected: every value was checked above
+            self.errors.extend(f"{path}: {error}" for error in exc.errors)
+            return None
+        return target, Use(module, auth, sources)
+
+    def reference(self, path: str, name: Any, known: Mapping[str, Any]) -> str | None:
+        """`name` when it names a known module or auth; None (and an error if given) if not."""
+        if name is None:
+            return None
+        if not isinstance(name, str) or name not in known:
+            kind = path.rsplit(".", 1)[-1]
+            self.error(path, f'unknown {kind} "{name}"')
+            return None
+        return name

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import bcrypt
-import yaml
 
-from .config import ConfigError
+from .config import ConfigError, read_yaml
 
 _TLS_VERSIONS = {
     "TLS10": ssl.TLSVersion.TLSv1,
@@ -84,15 +83,7 @@ class WebConfig:
 def load_web_config(path: str | Path) -> WebConfig:
     """Read and validate a web config file; raise ConfigError listing every problem."""
     file = Path(path)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([f"{file}: cannot read: {exc.strerror or exc}"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError([f"{file}: invalid YAML{where}"]) from None
-    return parse_web_config(data, file.parent)
+    return parse_web_config(read_yaml(file), file.parent)
 
 
 def parse_web_config(data: Any, base_dir: Path) -> WebConfig:
