@@ -15,8 +15,6 @@ import envoy_exporter.catalogue as catalogue_pkg
 import envoy_exporter.envoy.models as models_pkg
 from envoy_exporter.catalogue import CATALOGUE, EXCLUDED_FIELDS
 from envoy_exporter.catalogue.docs import render_markdown
-from envoy_exporter.collector.snapshot import Snapshot
-from envoy_exporter.envoy.models.envoy import EnvoyData
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = re.compile(r"^enphase_[a-z0-9_]+$")
@@ -175,17 +173,3 @@ def test_catalogue_knows_no_transport() -> None:
         source = path.read_text(encoding="utf-8")
         assert "prometheus_client" not in source, path.name
         assert "opentelemetry" not in source, path.name
-
-
-def test_every_entry_says_what_it_reads_and_the_names_exist() -> None:
-    # The /metrics renderer keeps an entry's text while what it reads is unchanged: a name
-    # that is not a field would fail the render, a missing one would rewrite it every time.
-    data_fields = {f.name for f in dataclasses.fields(EnvoyData)}
-    snapshot_fields = {f.name for f in dataclasses.fields(Snapshot)}
-    for spec in CATALOGUE:
-        assert spec.reads, spec.name
-        for name in spec.reads:
-            if name.startswith("snapshot."):
-                assert name.removeprefix("snapshot.") in snapshot_fields, (spec.name, name)
-            else:
-                assert name in data_fields, (spec.name, name)

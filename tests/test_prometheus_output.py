@@ -27,12 +27,12 @@ from envoy_exporter.envoy.models.envoy import EnvoyData
 from envoy_exporter.envoy.models.inverter import EnvoyInverter
 from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
 from envoy_exporter.outputs.prometheus import (
-    EnvoyCollector,
     SnapshotRenderer,
     render,
     render_snapshot,
 )
 from envoy_exporter.outputs.text import FamilyWriter, go_float
+from envoy_exporter.server.app import ExporterApp
 from envoy_exporter.simulator.captures import CaptureSource
 from envoy_exporter.simulator.profiles import PROFILE_NAMES
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -200,18 +200,16 @@ def test_battery_profile_has_battery_metrics(simulator: Any) -> None:
     target.close()
 
 
-def test_registration_does_not_touch_the_gateway(simulator: Any) -> None:
+def test_probe_and_metrics_share_one_renderer(simulator: Any) -> None:
     sim = simulator("metered-3phase", sleep=False)
     target = Target(TargetConfig(name="site", host=sim.host, token=sim.token))
-    registry = CollectorRegistry()
-    registry.register(EnvoyCollector(target))
-    assert sim.request_log == []
-    text = generate_latest(registry)
-    assert sim.request_log != []
-    samples = parse(text)
-    assert value(samples, "enphase_up") == 1.0
-    assert parse(render(target)) == samples  # the same snapshot, the same values
-    target.close()
+    app = ExporterApp({"site": target}, single="site")
+    status, text = app.probe("site", timeout=60)
+    assert status == 200
+    assert app.metrics_parts(timeout=60)[1] is text  # the same text object, built once
+    assert text == render_snapshot(target.snapshot())  # what generate_latest writes
+    assert value(parse(text), "enphase_up") == 1.0
+    app.close()
 
 
 def test_render_is_built_once_per_generation(simulator: Any) -> None:
@@ -295,15 +293,22 @@ def test_capture_metrics_equal_client_data(folder: str) -> None:
     assert assert_matches(samples, oracle) >= 1
 
 
-def _snapshot(generation: int, data: EnvoyData) -> Snapshot:
-    return Snapshot(target="site", up=True, data=data, generation=generation, refreshed_at=0.0)
+def _snapshot(generation: int, data: EnvoyData, parts: dict[str, int]) -> Snapshot:
+    return Snapshot(
+        target="site",
+        up=True,
+        data=data,
+        generation=generation,
+        refreshed_at=0.0,
+        part_generations=parts,
+    )
 
 
 def _inverters(watts: int) -> dict[str, EnvoyInverter]:
     return {s: EnvoyInverter(s, 1_700_000_000, watts, 300) for s in ("1001", "1002")}
 
 
-def test_renderer_rewrites_only_entries_whose_data_changed() -> None:
+def test_renderer_rewrites_only_entries_whose_parts_changed() -> None:
     calls: dict[str, int] = {}
 
     def counted(spec: MetricSpec) -> MetricSpec:
@@ -317,27 +322,28 @@ def test_renderer_rewrites_only_entries_whose_data_changed() -> None:
     inverters = _inverters(200)
     production = EnvoySystemProduction(90, 10, 1, 5)
     steps = [
-        EnvoyData(system_production=EnvoySystemProduction(100, 10, 1, 5), inverters=inverters),
-        # a power refresh: the inverters are the same objects
-        EnvoyData(system_production=production, inverters=inverters),
-        # the inverters' report came in: new objects with new values
-        EnvoyData(system_production=production, inverters=_inverters(250)),
+        (EnvoySystemProduction(100, 10, 1, 5), inverters, {"production": 1, "inverters": 2}),
+        # a power refresh: the inverters' part kept its generation
+        (production, inverters, {"production": 3, "inverters": 2}),
+        # the inverters' report came in
+        (production, _inverters(250), {"production": 3, "inverters": 4}),
     ]
     seen = []
-    for generation, data in enumerate(steps, 1):
-        snapshot = _snapshot(generation, data)
+    for generation, (site, devices, parts) in enumerate(steps, 1):
+        data = EnvoyData(system_production=site, inverters=devices)
+        snapshot = _snapshot(generation, data, parts)
         assert renderer.render(snapshot) == render_snapshot(snapshot)
         seen.append(dict(calls))
     inverter_power = "enphase_inverter_power_watts"
     assert [s[inverter_power] for s in seen] == [1, 1, 2]
-    assert [s["enphase_production_power_watts"] for s in seen] == [1, 2, 2]
-    assert [s["enphase_up"] for s in seen] == [1, 1, 1]  # snapshot.up stayed True
+    assert [s["enphase_production_energy_today_joules"] for s in seen] == [1, 2, 2]
+    assert [s["enphase_up"] for s in seen] == [1, 2, 3]  # the health: every time
     assert b'enphase_inverter_power_watts{serial="1001"} 250.0' in renderer.render(snapshot)
     down = Snapshot(target="site", up=False, data=None, generation=4, refreshed_at=0.0)
     text = renderer.render(down)
     assert text == render_snapshot(down)
     assert b"enphase_up 0.0" in text and b"enphase_inverter" not in text
-    assert calls["enphase_up"] == 2
+    assert calls["enphase_up"] == 4
 
 
 def test_render_over_an_hour_equals_a_full_render(simulator: Any) -> None:

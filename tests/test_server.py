@@ -218,7 +218,6 @@ def blocking_server(
         {"slow": target},  # type: ignore[dict-item]
         single="slow",
         render=lambda t: b"enphase_up 1\n",
-        collector_factory=lambda t: None,
     )
     server = ExporterServer(app, "127.0.0.1:0", workers=workers)
     if backlog is not None:

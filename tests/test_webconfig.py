@@ -49,7 +49,6 @@ def serve(web_file: Path) -> ExporterServer:
         single="home",
         web=load_web_config(web_file),
         render=lambda target: b"enphase_up 1\n",
-        collector_factory=lambda target: None,
     )
     return ExporterServer(app, "127.0.0.1:0").start()
 

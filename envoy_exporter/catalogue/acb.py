@@ -12,7 +12,7 @@ from .spec import (
 )
 
 _ACB_INVENTORY = "/inventory.json and /api/v1/production/inverters"
-_ACB_DEVICES = keyed("acb_inventory")
+_ACB_DEVICES = keyed("acb_inventory", ("inventory",))
 _SERIAL = ("serial",)
 
 

@@ -9,6 +9,7 @@ from .devices import device_specs
 from .spec import (
     MILLI,
     PERCENT_TO_RATIO,
+    PRODUCTION_PARTS,
     WH_TO_JOULES,
     DataSelector,
     MetricSpec,
@@ -28,13 +29,14 @@ _POWER = "/ivp/ensemble/power"
 _SECCTRL = "/ivp/ensemble/secctrl"
 _ACB_PRODUCTION = "/production.json storage section"
 _SERIAL = ("serial",)
+_ENSEMBLE = ("ensemble",)
 
 
 _g = field_builder("batteries")
 
 
-_ENCHARGE_INVENTORY = keyed("encharge_inventory")
-_ENCHARGE_POWER = keyed("encharge_power")
+_ENCHARGE_INVENTORY = keyed("encharge_inventory", _ENSEMBLE)
+_ENCHARGE_POWER = keyed("encharge_power", _ENSEMBLE)
 
 ENCHARGE: tuple[MetricSpec, ...] = (
     *device_specs(
@@ -160,7 +162,7 @@ ENCHARGE: tuple[MetricSpec, ...] = (
     ),
 )
 
-_AGG = one("encharge_aggregate")
+_AGG = one("encharge_aggregate", _ENSEMBLE)
 ENCHARGE_AGGREGATE: tuple[MetricSpec, ...] = (
     _g(
         "enphase_encharge_aggregate_available_energy_joules",
@@ -224,7 +226,7 @@ ENCHARGE_AGGREGATE: tuple[MetricSpec, ...] = (
     ),
 )
 
-_ACB = one("acb_power")
+_ACB = one("acb_power", PRODUCTION_PARTS)
 
 
 def _site_battery(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -236,7 +238,11 @@ def _site_battery(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
             return
 
 
-_BATTERY = DataSelector(("battery_aggregate", "encharge_aggregate", "acb_power"), _site_battery)
+_BATTERY = DataSelector(
+    ("battery_aggregate", "encharge_aggregate", "acb_power"),
+    (*_ENSEMBLE, *PRODUCTION_PARTS),
+    _site_battery,
+)
 ACB_AND_COMBINED: tuple[MetricSpec, ...] = (
     _g(
         "enphase_acb_power_watts",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .spec import MetricSpec, Selector, celsius_metric, field_metric
+from .spec import DataSelector, MetricSpec, celsius_metric, field_metric
 
 _COMMON: dict[str, tuple[str, str, str]] = {
     # model field: (metric suffix, help, unit)
@@ -34,7 +34,7 @@ def device_specs(
     what: str,
     *,
     model: str,
-    select: Selector,
+    select: DataSelector,
     source: str,
     fields: tuple[str, ...],
     labels: tuple[str, ...] = (),

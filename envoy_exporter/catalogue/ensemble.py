@@ -43,9 +43,10 @@ _COLLAR_FIELDS = (
     "last_report_date",
     "temperature",
 )
-_ENPOWER = one("enpower")
-_COLLAR = one("collar")
-_C6CC = one("c6cc")
+_ENSEMBLE = ("ensemble",)
+_ENPOWER = one("enpower", _ENSEMBLE)
+_COLLAR = one("collar", _ENSEMBLE)
+_C6CC = one("c6cc", _ENSEMBLE)
 
 
 _g = field_builder("ensemble")
@@ -151,7 +152,7 @@ DEVICES: tuple[MetricSpec, ...] = (
 
 _RELAY_STATUS_SRC = "/ivp/ensemble/dry_contacts"
 _RELAY_SETTINGS_SRC = "/ivp/ss/dry_contact_settings"
-_RELAYS = keyed("dry_contact_settings")
+_RELAYS = keyed("dry_contact_settings", _ENSEMBLE)
 _RELAY = ("id",)
 
 DRY_CONTACTS: tuple[MetricSpec, ...] = (
@@ -160,7 +161,7 @@ DRY_CONTACTS: tuple[MetricSpec, ...] = (
         "Dry contact relay position",
         model="EnvoyDryContactStatus",
         field="status",
-        select=keyed("dry_contact_status"),
+        select=keyed("dry_contact_status", _ENSEMBLE),
         source=_RELAY_STATUS_SRC,
         states=("open", "closed"),
         labels=_RELAY,
@@ -272,7 +273,7 @@ def _storage_settings(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
 
 
 _TARIFF = "/admin/lib/tariff"
-_STORAGE_SETTINGS = DataSelector(("tariff",), _storage_settings)
+_STORAGE_SETTINGS = DataSelector(("tariff",), ("tariff",), _storage_settings)
 STORAGE: tuple[MetricSpec, ...] = (
     state_metric(
         "enphase_storage_mode",

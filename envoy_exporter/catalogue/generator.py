@@ -7,11 +7,12 @@ from .spec import PERCENT_TO_RATIO, MetricSpec, field_builder, info_metric, one
 _g = field_builder("ensemble")
 
 
-_GEN = one("generator")
+_PART = ("generator",)
+_GEN = one("generator", _PART)
 _GEN_SRC = "/ivp/ensemble/generator"
-_GEN_CONFIG = one("generator_config")
+_GEN_CONFIG = one("generator_config", _PART)
 _GEN_CONFIG_SRC = "/ivp/ss/gen_config"
-_GEN_SCHEDULE = one("generator_schedule")
+_GEN_SCHEDULE = one("generator_schedule", _PART)
 _GEN_SCHEDULE_SRC = "/ivp/ss/gen_schedule"
 
 GENERATOR: tuple[MetricSpec, ...] = (

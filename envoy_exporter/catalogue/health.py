@@ -20,8 +20,6 @@ def _spec(
     extract: Callable[[Snapshot], Iterator[Sample]],
     source: str,
     covers: tuple[str, ...] = (),
-    *,
-    reads: tuple[str, ...],
 ) -> MetricSpec:
     subsystem = "exporter" if name.startswith("enphase_exporter_") else "gateway"
     return MetricSpec(
@@ -34,7 +32,6 @@ def _spec(
         source=source,
         covers=covers,
         subsystem=subsystem,
-        reads=tuple(f"snapshot.{attr}" for attr in reads),
     )
 
 
@@ -101,7 +98,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _up,
         "every endpoint",
-        reads=("up",),
     ),
     _spec(
         "enphase_info",
@@ -111,7 +107,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         ("serial", "firmware", "part_number", "model", "host"),
         _info,
         "/info and the probe",
-        reads=("info",),
     ),
     _spec(
         "enphase_supported_feature",
@@ -121,7 +116,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         ("feature",),
         _features,
         "the probe",
-        reads=("supported_features",),
     ),
     _spec(
         "enphase_poor_data_quality",
@@ -131,7 +125,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _poor_quality,
         "the updaters",
-        reads=("info", "poor_data_quality"),
     ),
     _spec(
         "enphase_interface_info",
@@ -141,7 +134,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         ("interface_type", "timezone", "dhcp"),
         _interface_info,
         "/home",
-        reads=("interface",),
         covers=("EnvoyInterfaceInformation.dhcp",),
     ),
     _spec(
@@ -152,7 +144,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
         (),
         _software_build,
         "/home",
-        reads=("interface",),
         covers=("EnvoyInterfaceInformation.software_build_epoch",),
     ),
     *(
@@ -164,7 +155,6 @@ GATEWAY: tuple[MetricSpec, ...] = (
             (),
             _property(attr),
             "/ivp/meters and the probe",
-            reads=("properties",),
             covers=(f"CommonProperties.{attr}",),
         )
         for name, attr, text in _PROPERTIES
@@ -210,7 +200,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("ok"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_collector_duration_seconds",
@@ -220,7 +209,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("duration_seconds"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_data_age_seconds",
@@ -231,7 +219,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("age_seconds"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_data_stale",
@@ -241,7 +228,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("collector",),
         _part_values("stale"),
         _T,
-        reads=("parts",),
     ),
     _spec(
         "enphase_exporter_refresh_interval_seconds",
@@ -251,7 +237,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("intervals"),
         _T,
-        reads=("intervals",),
     ),
     _spec(
         "enphase_exporter_endpoint_latency_seconds",
@@ -261,7 +246,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("latencies"),
         _T,
-        reads=("latencies",),
     ),
     _spec(
         "enphase_exporter_requests_total",
@@ -271,7 +255,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint", "code"),
         _mapping("requests"),
         _T,
-        reads=("requests",),
     ),
     _spec(
         "enphase_exporter_request_duration_seconds_total",
@@ -281,7 +264,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         ("endpoint",),
         _mapping("request_seconds"),
         _T,
-        reads=("request_seconds",),
     ),
     _spec(
         "enphase_exporter_gateway_busy_ratio",
@@ -291,7 +273,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("busy_ratio"),
         _T,
-        reads=("busy_ratio",),
     ),
     _spec(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
@@ -301,7 +282,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("last_success"),
         _T,
-        reads=("last_success",),
     ),
     _spec(
         "enphase_exporter_token_expiry_timestamp_seconds",
@@ -311,7 +291,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("token_expiry"),
         _T,
-        reads=("token_expiry",),
     ),
     _spec(
         "enphase_exporter_authentication_failed",
@@ -323,7 +302,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("auth_failed"),
         _T,
-        reads=("auth_failed",),
     ),
     _spec(
         "enphase_exporter_counter_decreases_total",
@@ -333,7 +311,6 @@ EXPORTER: tuple[MetricSpec, ...] = (
         (),
         _scalar("counter_decreases"),
         _T,
-        reads=("counter_decreases",),
     ),
 )
 

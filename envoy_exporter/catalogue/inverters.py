@@ -9,7 +9,7 @@ from .spec import WH_TO_JOULES, MetricSpec, field_metric, keyed
 _SOURCE = "/api/v1/production/inverters or /ivp/pdm/device_data"
 _DETAIL = "/ivp/pdm/device_data"
 _MODEL = "EnvoyInverter"
-_SELECT = keyed("inverters")
+_SELECT = keyed("inverters", ("inverters", "device_data_inverters"))
 
 
 def _metric(name: str, help_text: str, field: str, unit: str, **kw: Any) -> MetricSpec:

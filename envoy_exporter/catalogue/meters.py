@@ -59,9 +59,10 @@ def _ct_phases(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
                 yield (_ct_type(meter or phases[phase], default), str(phase)), phases[phase]
 
 
-ct_meters = DataSelector(tuple(attr for attr, _ in _METERS), _ct_meters)
+_PARTS = ("meters",)
+ct_meters = DataSelector(tuple(attr for attr, _ in _METERS), _PARTS, _ct_meters)
 ct_phases = DataSelector(
-    tuple(name for attr, _ in _METERS for name in (attr, f"{attr}_phases")), _ct_phases
+    tuple(name for attr, _ in _METERS for name in (attr, f"{attr}_phases")), _PARTS, _ct_phases
 )
 
 
@@ -184,5 +185,6 @@ SPECS: tuple[MetricSpec, ...] = (
         covers=(f"{_MODEL}.status_flags",),
         subsystem="meters",
         reads=ct_meters.reads,
+        parts=ct_meters.parts,
     ),
 )

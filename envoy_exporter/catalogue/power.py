@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .spec import DataSelector, keyed, one
+from .spec import PRODUCTION_PARTS, DataSelector, keyed, one
 
 if TYPE_CHECKING:
     from ..envoy.models.envoy import EnvoyData
@@ -54,7 +54,7 @@ def _from_cts(
 
 def site_power(flow: str) -> DataSelector:
     """The site's power of `flow` (production, consumption, net_consumption)."""
-    fallback = one(f"system_{flow}")
+    fallback = one(f"system_{flow}", PRODUCTION_PARTS)
 
     def select(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
         value = _from_cts(flow, data.ctmeter_production, data.ctmeter_consumption)
@@ -63,12 +63,13 @@ def site_power(flow: str) -> DataSelector:
         else:
             yield (), _Now(value)
 
-    return DataSelector(("ctmeter_production", "ctmeter_consumption", *fallback.reads), select)
+    reads = ("ctmeter_production", "ctmeter_consumption", *fallback.reads)
+    return DataSelector(reads, ("meters", *fallback.parts), select)
 
 
 def phase_power(flow: str) -> DataSelector:
     """Per-phase power of `flow`, labelled L1/L2/L3."""
-    fallback = keyed(f"system_{flow}_phases")
+    fallback = keyed(f"system_{flow}_phases", PRODUCTION_PARTS)
 
     def select(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
         productions = data.ctmeter_production_phases or {}
@@ -82,4 +83,4 @@ def phase_power(flow: str) -> DataSelector:
             yield (str(phase),), _Now(float(values[phase] or 0.0))
 
     reads = ("ctmeter_production_phases", "ctmeter_consumption_phases", *fallback.reads)
-    return DataSelector(reads, select)
+    return DataSelector(reads, ("meters", *fallback.parts), select)

@@ -55,9 +55,12 @@ class MetricSpec:
     covers: tuple[str, ...] = ()
     scale: float = UNIT
     subsystem: str = ""
-    #: everything the entry reads: EnvoyData attributes by name, Snapshot attributes as
-    #: "snapshot.<name>"; while these are equal its samples are the same. None: not said.
-    reads: tuple[str, ...] | None = None
+    #: the EnvoyData attributes the entry reads
+    reads: tuple[str, ...] = ()
+    #: the parts (updater names) whose data the entry reads: its text is kept while their
+    #: generations hold (a test runs every updater and checks the tie). None: the entry reads
+    #: the snapshot's health, which changes at every refresh, and is written every time.
+    parts: tuple[str, ...] | None = None
 
     def samples(self, snapshot: Snapshot) -> list[Sample]:
         """All samples of this metric in a snapshot; never raises on missing data."""
@@ -137,7 +140,7 @@ def field_metric(
     *,
     model: str,
     field: str,
-    select: Selector,
+    select: DataSelector,
     source: str,
     labels: tuple[str, ...] = (),
     unit: str = "",
@@ -157,7 +160,8 @@ def field_metric(
         covers=(f"{model}.{field}",),
         scale=scale,
         subsystem=subsystem,
-        reads=reads_of(select),
+        reads=select.reads,
+        parts=select.parts,
     )
 
 
@@ -166,7 +170,13 @@ def field_builder(subsystem: str) -> Callable[..., MetricSpec]:
     (name, help, model, field, select, source, **keywords)."""
 
     def build(
-        name: str, help_text: str, model: str, field: str, select: Selector, source: str, **kw: Any
+        name: str,
+        help_text: str,
+        model: str,
+        field: str,
+        select: DataSelector,
+        source: str,
+        **kw: Any,
     ) -> MetricSpec:
         return field_metric(
             name,
@@ -188,7 +198,7 @@ def state_metric(
     *,
     model: str,
     field: str,
-    select: Selector,
+    select: DataSelector,
     source: str,
     states: tuple[str, ...],
     labels: tuple[str, ...] = (),
@@ -206,7 +216,8 @@ def state_metric(
         source=source,
         covers=(f"{model}.{field}",),
         subsystem=subsystem,
-        reads=reads_of(select),
+        reads=select.reads,
+        parts=select.parts,
     )
 
 
@@ -216,7 +227,7 @@ def info_metric(
     *,
     model: str,
     fields: dict[str, str],
-    select: Selector,
+    select: DataSelector,
     source: str,
     labels: tuple[str, ...] = (),
     subsystem: str = "",
@@ -232,34 +243,37 @@ def info_metric(
         source=source,
         covers=tuple(f"{model}.{f}" for f in fields.values()),
         subsystem=subsystem,
-        reads=reads_of(select),
+        reads=select.reads,
+        parts=select.parts,
     )
 
 
 # Selectors shared by several subsystems.
 
 
-class DataSelector:
-    """A selector that names the EnvoyData attributes it reads (see MetricSpec.reads)."""
+#: the updaters that read the site totals; a gateway runs one of them
+PRODUCTION_PARTS = (
+    "production_json",
+    "production",
+    "api_v1_production",
+    "production_json_fallback",
+)
 
-    def __init__(
-        self,
-        reads: tuple[str, ...],
-        select: Callable[[EnvoyData], Iterable[tuple[tuple[str, ...], Any]]],
-    ) -> None:
+
+class DataSelector:
+    """Yields (label values, model object) pairs from EnvoyData, and says what it reads:
+    the attributes (`reads`) and the parts (updater names) that fill them (`parts`)."""
+
+    def __init__(self, reads: tuple[str, ...], parts: tuple[str, ...], select: Selector) -> None:
         self.reads = reads
+        self.parts = parts
         self._select = select
 
     def __call__(self, data: EnvoyData) -> Iterable[tuple[tuple[str, ...], Any]]:
         return self._select(data)
 
 
-def reads_of(select: Selector) -> tuple[str, ...] | None:
-    """The attributes a selector reads, None when it does not say."""
-    return select.reads if isinstance(select, DataSelector) else None
-
-
-def one(attr: str) -> DataSelector:
+def one(attr: str, parts: tuple[str, ...]) -> DataSelector:
     """The single object in EnvoyData.<attr>, unlabelled."""
 
     def select(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -267,10 +281,10 @@ def one(attr: str) -> DataSelector:
         if obj is not None:
             yield (), obj
 
-    return DataSelector((attr,), select)
+    return DataSelector((attr,), parts, select)
 
 
-def keyed(attr: str) -> DataSelector:
+def keyed(attr: str, parts: tuple[str, ...]) -> DataSelector:
     """Every value of the dict EnvoyData.<attr>, labelled by its key (serial, phase, relay id)."""
 
     def select(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -279,7 +293,7 @@ def keyed(attr: str) -> DataSelector:
             if mapping[key] is not None:
                 yield (str(key),), mapping[key]
 
-    return DataSelector((attr,), select)
+    return DataSelector((attr,), parts, select)
 
 
 def celsius_extractor(select: Selector, field: str) -> Extractor:
@@ -305,7 +319,7 @@ def celsius_metric(
     *,
     model: str,
     field: str,
-    select: Selector,
+    select: DataSelector,
     source: str,
     labels: tuple[str, ...] = (),
     subsystem: str = "",
@@ -321,5 +335,6 @@ def celsius_metric(
         source=source,
         covers=(f"{model}.{field}",),
         subsystem=subsystem,
-        reads=reads_of(select),
+        reads=select.reads,
+        parts=select.parts,
     )

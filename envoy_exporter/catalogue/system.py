@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .power import phase_power, site_power
-from .spec import WH_TO_JOULES, MetricSpec, field_metric, keyed, one
+from .spec import PRODUCTION_PARTS, WH_TO_JOULES, MetricSpec, field_metric, keyed, one
 
 _SOURCE = "/production.json, /api/v1/production or /production"
 _POWER_SOURCE = "/ivp/meters/readings activePower when CTs are installed, else " + _SOURCE
@@ -15,8 +15,14 @@ def _flow(
     """The four values of one energy flow, for the site and per phase."""
     specs: list[MetricSpec] = []
     for scope, select, power, labels, infix in (
-        ("site", one(attr), site_power(prefix), (), ""),
-        ("phase", keyed(f"{attr}_phases"), phase_power(prefix), ("phase",), "phase_"),
+        ("site", one(attr, PRODUCTION_PARTS), site_power(prefix), (), ""),
+        (
+            "phase",
+            keyed(f"{attr}_phases", PRODUCTION_PARTS),
+            phase_power(prefix),
+            ("phase",),
+            "phase_",
+        ),
     ):
         where = "" if scope == "site" else " on one phase (L1, L2, L3)"
         lifetime_name = (

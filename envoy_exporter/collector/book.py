@@ -34,6 +34,7 @@ class _Part:
     ok: bool = False
     seconds: float = 0.0
     interval: float = 0.0
+    generation: int = 0
 
 
 _UNSEEN = object()
@@ -52,6 +53,7 @@ class PartBook:
         self._counters: dict[str, dict[tuple[object, str], float]] = {}
         self._counted: dict[str, object] = {}
         self.decreases = 0
+        self._generations = 0
 
     def set_updaters(self, endpoints: dict[str, tuple[str, ...]]) -> None:
         """The updaters of a new probe, in run order; parts of vanished updaters go."""
@@ -75,7 +77,11 @@ class PartBook:
             part.interval = min(intervals) if intervals else self._default_interval
             if result.ok:
                 fetched = [t for t in used.values() if t > 0]
-                part.data, part.poor = result.data, result.poor_quality
+                part.poor = result.poor_quality
+                if result.data != part.data:
+                    # numbered across parts, so a part that comes back never repeats one
+                    self._generations += 1
+                    part.data, part.generation = result.data, self._generations
                 part.fetched_at = max(fetched) if fetched else now
                 part.last_success = wall
 
@@ -124,6 +130,14 @@ class PartBook:
             if part.data is not None and not statuses[name].stale:
                 fresh.append(part.data)
         return merge(fresh)
+
+    def generations(self, statuses: dict[str, PartStatus]) -> dict[str, int]:
+        """Part -> generation of its data, for the parts data() merges."""
+        return {
+            name: part.generation
+            for name, part in self._parts.items()
+            if part.data is not None and name in statuses and not statuses[name].stale
+        }
 
     def count_decreases(self, data: EnvoyData) -> int:
         """Note the lifetime counters of `data`; the total of those seen going backwards."""

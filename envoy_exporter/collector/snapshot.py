@@ -57,6 +57,9 @@ class Snapshot:
     info: GatewayInfo | None = None
     supported_features: tuple[str, ...] = ()
     parts: Mapping[str, PartStatus] = field(default_factory=frozen_map)
+    #: part -> generation of its data, for the parts whose data is in `data`: a generation
+    #: changes exactly when the part's data does (outputs keep text written from it until then)
+    part_generations: Mapping[str, int] = field(default_factory=frozen_map)
     token_expiry: float | None = None
     #: whether the credentials failed at the last login or probe; None when unknown (no login
     #: yet, or the gateway unreachable before one)

@@ -265,13 +265,15 @@ class Target:
         poor = data is not None and self._book.poor_quality(statuses)
         if data is not None:
             self._book.count_decreases(data)
-        return self._snapshot(up, data, statuses, poor, error)
+        generations = self._book.generations(statuses) if data is not None else {}
+        return self._snapshot(up, data, statuses, generations, poor, error)
 
     def _snapshot(
         self,
         up: bool,
         data: EnvoyData | None,
         statuses: dict[str, PartStatus],
+        generations: dict[str, int],
         poor: bool,
         error: str | None,
     ) -> Snapshot:
@@ -286,6 +288,7 @@ class Target:
             info=self._info,
             supported_features=self._features,
             parts=frozen_map(statuses),
+            part_generations=frozen_map(generations),
             token_expiry=token_expiry(self._link.envoy),
             auth_failed=self._link.auth_failed,
             last_success=self._last_success,

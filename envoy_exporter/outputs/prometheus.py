@@ -1,20 +1,17 @@
-"""Prometheus output: the catalogue's metrics of one snapshot as prometheus_client families.
+"""Prometheus output: the text exposition of a target's snapshot, for /metrics and /probe.
 
-The collector keeps no state between scrapes: every collect() builds fresh families from the
-target's current snapshot (which the target caches); /probe uses it, one registry per request.
-render() serves /metrics: the text of a snapshot generation is built once, however many
-scrapers read it, and from one generation to the next only the entries whose inputs changed
-are written again. It keeps text, not state: its bytes are those of render_snapshot(), a
-full render through prometheus_client (the tests compare them).
+render() builds the text of a snapshot generation once, however many scrapers read it, and
+from one generation to the next writes again only the entries whose parts changed. It keeps
+text, not state: its bytes are those of render_snapshot(), a full render through
+prometheus_client's generate_latest (the tests and bench/bench_render.py compare them).
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from itertools import groupby
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from prometheus_client import generate_latest
@@ -65,21 +62,6 @@ def families(snapshot: Snapshot, catalogue: Iterable[MetricSpec] = CATALOGUE) ->
             yield _family(spec, samples)
 
 
-class EnvoyCollector(Collector):
-    """A prometheus_client collector for one Target. Registration does not touch the gateway."""
-
-    def __init__(self, target: Target, catalogue: Iterable[MetricSpec] = CATALOGUE) -> None:
-        self._target = target
-        self._catalogue = tuple(catalogue)
-
-    def describe(self) -> Iterable[Metric]:
-        """The families this collector may yield, without samples (no snapshot is taken)."""
-        return [_family(spec, ()) for spec in self._catalogue]
-
-    def collect(self) -> Iterable[Metric]:
-        return list(families(self._target.snapshot(), self._catalogue))
-
-
 class _Families(Collector):
     def __init__(self, metrics: list[Metric]) -> None:
         self._metrics = metrics
@@ -97,25 +79,23 @@ class SnapshotRenderer:
     """Renders the snapshots of one target, writing again only what changed.
 
     Most of a gateway changes slowly (inverters every 5 minutes, configuration hourly) while
-    power is read every refresh. Consecutive catalogue entries that read the same things
-    (MetricSpec.reads) form a run; a run whose inputs are equal to those it was last written
-    from keeps its text. Entries that do not say what they read are written every time.
+    power is read every refresh. An entry's text is kept while the generations of the parts
+    it reads (MetricSpec.parts) hold: a part's generation changes whenever its data does.
+    Entries of the snapshot's health (parts None) are written every time.
     """
 
     def __init__(self, catalogue: Iterable[MetricSpec] = CATALOGUE) -> None:
         entries = [(spec, FamilyWriter(spec)) for spec in catalogue]
-        self._runs = [
-            (None if reads is None else _inputs_of(reads), list(run))
-            for reads, run in groupby(entries, key=lambda e: e[0].reads)
-        ]
+        # Neighbouring entries read the same parts: one key per run of them.
+        self._runs = [(parts, list(run)) for parts, run in groupby(entries, key=_parts_of)]
         self._lock = threading.Lock()
         self._generation = -1
         self._text = b""
-        # run index -> (the inputs it was written from, its text)
-        self._kept: dict[int, tuple[object, bytes]] = {}
+        # run index -> (the part generations it was written from, its text)
+        self._kept: dict[int, tuple[tuple[object, ...], bytes]] = {}
 
     def render(self, snapshot: Snapshot) -> bytes:
-        """The exposition of `snapshot`, built once per generation."""
+        """The exposition of `snapshot`, built once per snapshot generation."""
         with self._lock:
             if snapshot.generation != self._generation:
                 self._text = b"".join(self._run(i, snapshot) for i in range(len(self._runs)))
@@ -123,39 +103,22 @@ class SnapshotRenderer:
             return self._text
 
     def _run(self, index: int, snapshot: Snapshot) -> bytes:
-        inputs_of, entries = self._runs[index]
-        if inputs_of is None:
+        parts, entries = self._runs[index]
+        if parts is None:
             return _write(entries, snapshot)
-        inputs = inputs_of(snapshot)
+        generations = snapshot.part_generations
+        # The collector drops firmware 3's all-zero production from the data it merged.
+        key = (snapshot.poor_data_quality, *[generations.get(part) for part in parts])
         kept = self._kept.get(index)
-        # Tuple equality tries identity first: the objects of a part that was not read again
-        # match at once. An updater that reads a fresh endpoint beside a stored one (ensemble:
-        # power every refresh, the inventory hourly) builds new but equal models from the
-        # stored answer, and equal models give equal samples. The kept inputs stay
-        # referenced, so an identity is never that of a recycled object.
-        if kept is not None and kept[0] == inputs:
+        if kept is not None and kept[0] == key:
             return kept[1]
         text = _write(entries, snapshot)
-        self._kept[index] = (inputs, text)
+        self._kept[index] = (key, text)
         return text
 
 
-_NO_DATA = object()
-
-
-def _inputs_of(reads: tuple[str, ...]) -> Callable[[Snapshot], object]:
-    """What a run reads from a snapshot, as one comparable value."""
-    data_names = [name for name in reads if not name.startswith("snapshot.")]
-    snapshot_names = [name.removeprefix("snapshot.") for name in reads if name not in data_names]
-    from_data = attrgetter(*data_names) if data_names else None
-    from_snapshot = attrgetter(*snapshot_names) if snapshot_names else None
-
-    def inputs(snapshot: Snapshot) -> object:
-        data = snapshot.data
-        of_data = None if from_data is None else (_NO_DATA if data is None else from_data(data))
-        return of_data, None if from_snapshot is None else from_snapshot(snapshot)
-
-    return inputs
+def _parts_of(entry: tuple[MetricSpec, FamilyWriter]) -> tuple[str, ...] | None:
+    return entry[0].parts
 
 
 def _write(entries: list[tuple[MetricSpec, FamilyWriter]], snapshot: Snapshot) -> bytes:

@@ -105,7 +105,6 @@ class ExporterApp:
         single: str | None = None,
         web: WebConfig | None = None,
         render: Callable[[Target], bytes] | None = None,
-        collector_factory: Callable[[Target], Any] | None = None,
     ) -> None:
         if single is not None and single not in targets:
             raise ValueError(f"single target {single!r} is not among the targets")
@@ -113,7 +112,7 @@ class ExporterApp:
         self.single = single
         self.web = web or WebConfig()
         self.started_at = time.time()
-        self._render, self._collector_factory = _prometheus_output(render, collector_factory)
+        self._render = render or _prometheus_render()
         self._own_registry = CollectorRegistry()
         ProcessCollector(registry=self._own_registry)
         PlatformCollector(registry=self._own_registry)
@@ -153,9 +152,7 @@ class ExporterApp:
             return 400, f'unknown target "{shown}": only configured targets are probed\n'.encode()
         if refresher.snapshot(timeout) is None:
             return _still_refreshing(name, timeout)
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(self._collector_factory(refresher.target))
-        return 200, generate_latest(registry)
+        return 200, self._render(refresher.target)
 
     def landing(self, timeout: float) -> bytes:
         snaps: dict[str, Snapshot | None] = {}
@@ -194,17 +191,11 @@ def _still_refreshing(name: str, timeout: float | None) -> tuple[int, bytes]:
     return 503, message.encode()
 
 
-def _prometheus_output(
-    render: Callable[[Target], bytes] | None, factory: Callable[[Target], Any] | None
-) -> tuple[Callable[[Target], bytes], Callable[[Target], Any]]:
+def _prometheus_render() -> Callable[[Target], bytes]:
     # Imported here so that the server (and its tests) can run with stand-ins.
-    if render is None or factory is None:
-        from ..outputs.prometheus import EnvoyCollector
-        from ..outputs.prometheus import render as default_render
+    from ..outputs.prometheus import render
 
-        render = render or default_render
-        factory = factory or EnvoyCollector
-    return render, factory
+    return render
 
 
 def scrape_timeout(value: str | None) -> float:
