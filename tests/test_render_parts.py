@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from envoy_exporter.catalogue import CATALOGUE, MetricSpec
-from envoy_exporter.collector.parts import merge
 from envoy_exporter.collector.snapshot import Snapshot
 from envoy_exporter.envoy.envoy import Envoy
 from envoy_exporter.envoy.exceptions import EnvoyError
 from envoy_exporter.envoy.models.envoy import EnvoyData
+from envoy_exporter.envoy.reading import merge
 from envoy_exporter.envoy.updaters import UPDATERS
 from envoy_exporter.outputs.prometheus import SnapshotRenderer, render_snapshot
 from envoy_exporter.simulator.captures import CaptureSource
