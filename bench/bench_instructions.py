@@ -32,7 +32,7 @@ from .sim_server import SimProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what one poll is, per kind of run
-KINDS = ("poll", "refresh", "request", "reference")
+KINDS = ("poll", "refresh", "request", "urllib3", "reference")
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -51,6 +51,9 @@ def _child(kind: str, capture: str, polls: int) -> None:
                 poller.update()
             poller.close()
             return
+        if kind == "urllib3":
+            _urllib3_requests(gateway, 3 + polls)
+            return
         if kind == "request":
             envoy = Envoy(gateway["host"])
             envoy.setup()
@@ -68,6 +71,39 @@ def _child(kind: str, capture: str, polls: int) -> None:
             if kind == "poll":
                 render(target)
         target.close()
+
+
+def _urllib3_requests(gateway: dict[str, Any], count: int) -> None:
+    """The alternative to requests (issue 12 item 6): the same GETs as the `request` kind,
+    written on urllib3 alone as the client would: session cookie, retry policy with a
+    budget, timeouts, a bounded read, the status kept. Firmware >= 7 captures only."""
+    import urllib3
+
+    from envoy_exporter.envoy.retry import retry_policy
+    from envoy_exporter.envoy.ssl import NO_VERIFY_SSL_CONTEXT
+
+    pool = urllib3.HTTPSConnectionPool(
+        *gateway["host"].rsplit(":", 1), ssl_context=NO_VERIFY_SSL_CONTEXT, maxsize=1
+    )
+    timeout = urllib3.Timeout(connect=10.0, read=45.0)
+    check = pool.request(
+        "GET", "/auth/check_jwt", headers={"Authorization": f"Bearer {gateway['token']}"}
+    )
+    cookie = check.headers.get("Set-Cookie", "").split(";", 1)[0]
+    policy = retry_policy()
+    for _ in range(count):
+        answer = pool.urlopen(
+            "GET",
+            "/ivp/meters/readings",
+            headers={"Cookie": cookie, "Accept": "*/*", "User-Agent": "envoy-exporter"},
+            retries=policy.starting_now(),
+            timeout=timeout,
+            preload_content=False,
+        )
+        body = answer.read(8 * 1024 * 1024 + 1, decode_content=True)
+        assert answer.status == 200 and body
+        answer.release_conn()
+    pool.close()
 
 
 def _instructions(kind: str, capture: str, polls: int) -> int:

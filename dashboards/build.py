@@ -1098,7 +1098,8 @@ def _variables() -> list[JSON]:
             "label": "Data source",
             "type": "datasource",
             "query": "prometheus",
-            "current": {},
+            # the data source picked in the import dialog (a datasource variable takes a uid)
+            "current": {"selected": True, "text": f"${{{DS_INPUT}}}", "value": f"${{{DS_INPUT}}}"},
             "hide": 0,
             "refresh": 1,
             "regex": "",
@@ -1119,6 +1120,42 @@ DASHBOARDS: dict[str, tuple[str, str, Any]] = {
 }
 
 
+#: Grafana's names of the panel plugins the dashboards use (for __requires)
+PANEL_PLUGINS = {
+    "stat": "Stat",
+    "gauge": "Gauge",
+    "timeseries": "Time series",
+    "table": "Table",
+    "state-timeline": "State timeline",
+    "status-history": "Status history",
+    "bargauge": "Bar gauge",
+    "heatmap": "Heatmap",
+}
+#: the import dialog asks for this data source and writes its uid where ${DS_PROMETHEUS} is
+DS_INPUT = "DS_PROMETHEUS"
+
+
+def _import_header(panels: list[JSON]) -> JSON:
+    """__inputs and __requires: what Grafana's import dialog offers and checks."""
+    every = [*panels, *(inner for p in panels for inner in p.get("panels", []))]
+    kinds = sorted({p["type"] for p in every if p["type"] != "row"})
+    requires = [
+        {"type": "grafana", "id": "grafana", "name": "Grafana", "version": "10.4.0"},
+        {"type": "datasource", "id": "prometheus", "name": "Prometheus", "version": "1.0.0"},
+    ] + [{"type": "panel", "id": k, "name": PANEL_PLUGINS[k], "version": ""} for k in kinds]
+    inputs = [
+        {
+            "name": DS_INPUT,
+            "label": "Prometheus",
+            "description": "The Prometheus that scrapes envoy-exporter",
+            "type": "datasource",
+            "pluginId": "prometheus",
+            "pluginName": "Prometheus",
+        }
+    ]
+    return {"__inputs": inputs, "__requires": requires}
+
+
 def dashboard(uid: str, title: str, panels: list[JSON]) -> JSON:
     links = [
         {
@@ -1135,6 +1172,7 @@ def dashboard(uid: str, title: str, panels: list[JSON]) -> JSON:
         }
     ]
     return {
+        **_import_header(panels),
         "uid": uid,
         "title": title,
         "description": "envoy-exporter: Enphase Envoy (IQ Gateway) solar gateways",

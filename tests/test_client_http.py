@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import socket
-import socketserver
+import ssl
 import threading
+import tomllib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from envoy_exporter.envoy.adapter import mount_gateway_adapter
+from envoy_exporter.envoy import deadline, transport
 from envoy_exporter.envoy.auth import EnvoyLegacyAuth
 from envoy_exporter.envoy.const import MAX_RESPONSE_BYTES
 from envoy_exporter.envoy.exceptions import (
@@ -18,9 +22,13 @@ from envoy_exporter.envoy.exceptions import (
     EnvoyDataError,
     EnvoyError,
 )
-from envoy_exporter.envoy.http import GatewayHTTP, RequestRecord, read_limited
+from envoy_exporter.envoy.http import RequestRecord
 from envoy_exporter.envoy.json import json_loads
 from envoy_exporter.envoy.retry import retry_policy
+from envoy_exporter.envoy.transport import GatewayHTTP, mount_gateway_adapter, read_limited
+from envoy_exporter.simulator.certs import server_context
+
+from .loopback import LoopbackServer, read_head
 
 # What the scripted server does with one connection: None drops it unanswered.
 Action = bytes | None
@@ -35,7 +43,7 @@ def http_answer(body: bytes, status: str = "200 OK", length: int | None = None) 
     return head.encode() + body
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """Answers the n-th connection with script(n); counts connections."""
 
     def __init__(self, script: Callable[[int], Action], linger: bool = False) -> None:
@@ -45,40 +53,22 @@ class ScriptedServer:
         self.connections = 0
         self.requests: list[bytes] = []
         self._lock = threading.Lock()
-        outer = self
+        super().__init__()
 
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                with outer._lock:
-                    outer.connections += 1
-                    number = outer.connections
-                sock: socket.socket = self.request
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                outer.requests.append(data)
-                action = outer.script(number)
-                if action is not None:
-                    sock.sendall(action)
-                while outer.linger and sock.recv(65536):
-                    pass
-                sock.shutdown(socket.SHUT_RDWR)
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def handle(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.connections += 1
+            number = self.connections
+        data = read_head(sock)
+        if b"\r\n\r\n" not in data:
+            return
+        self.requests.append(data)
+        action = self.script(number)
+        if action is not None:
+            sock.sendall(action)
+        while self.linger and sock.recv(65536):
+            pass
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.fixture
@@ -336,3 +326,177 @@ def test_the_adapter_keeps_one_pool_per_scheme_until_closed(serve) -> None:
     assert adapter.get_connection_with_tls_context(request, False) is not pool
     assert server.connections == 3
     session.close()
+
+
+# -- a dripping gateway (issue 13 item 3) ---------------------------------------------------
+
+
+class DripServer(LoopbackServer):
+    """Sends `head` at once, then `body` a byte every `interval` seconds (loopback, bounded:
+    the body ends, and a closed connection ends it sooner). Counts the bytes it got out."""
+
+    def __init__(self, head: bytes, body: bytes, interval: float) -> None:
+        self.head, self.body, self.interval = head, body, interval
+        self.sent = 0
+        super().__init__()
+
+    def handle(self, sock: socket.socket) -> None:
+        if b"\r\n\r\n" not in read_head(sock):
+            return
+        try:
+            sock.sendall(self.head)
+            self.sent += len(self.head)
+            for byte in self.body:
+                sock.sendall(bytes([byte]))
+                self.sent += 1
+                # the hostile part: one byte, then a pause (not synchronisation)
+                if self.stopped.wait(self.interval):
+                    return
+        except OSError:
+            pass  # the client gave up: what these tests want
+
+
+@pytest.fixture
+def drip() -> Iterator[Callable[..., DripServer]]:
+    servers: list[DripServer] = []
+
+    def start(head: bytes, body: bytes, interval: float = 0.05) -> DripServer:
+        servers.append(DripServer(head, body, interval))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+DRIPPED = b'{"wattsNow": ' + b"1" * 200 + b"}"  # 214 bytes: 10 s at 20 bytes a second
+
+
+def test_a_dripping_body_is_cut_at_the_request_deadline(drip) -> None:
+    # Each byte comes well within the read timeout (5 s), so only a deadline for the whole
+    # request ends it: here the retry budget, 0.5 s.
+    server = drip(http_answer(b"", length=len(DRIPPED)), DRIPPED)
+    session = requests.Session()
+    mount_gateway_adapter(session, server.host, False, retry_policy(4, 0.5, backoff_factor=0))
+    http = GatewayHTTP(session, timeout=(5.0, 0.5))
+    url = f"http://{server.host}/api/v1/production"
+    with pytest.raises(EnvoyDataError, match=r"not complete within 0\.5 s") as caught:
+        http.send("GET", url, "/api/v1/production")
+    # an answer of that endpoint, not an unreachable gateway: the other endpoints are read
+    assert caught.value.endpoint == "/api/v1/production"
+    assert server.sent < len(http_answer(b"", length=len(DRIPPED))) + len(DRIPPED)
+    session.close()
+
+
+def test_dripping_headers_are_cut_at_the_request_deadline(drip) -> None:
+    head = http_answer(b"{}")
+    server = drip(b"", head)
+    session = requests.Session()
+    mount_gateway_adapter(session, server.host, False, retry_policy(1, 0.5, backoff_factor=0))
+    http = GatewayHTTP(session, timeout=(5.0, 0.5))
+    with pytest.raises(EnvoyCommunicationError, match="timed out"):
+        http.send("GET", f"http://{server.host}/info", "/info")
+    assert server.sent < len(head)
+    session.close()
+
+
+def test_a_refresh_deadline_bounds_every_request_inside_it(drip, serve) -> None:
+    dripping = drip(http_answer(b"", length=len(DRIPPED)), DRIPPED)
+    healthy = serve(lambda n: http_answer(b"{}"))
+    session = requests.Session()
+    for host in (dripping.host, healthy.host):
+        # a budget far beyond the refresh's: the refresh's deadline is what ends the drip
+        mount_gateway_adapter(session, host, False, retry_policy(4, 60.0, backoff_factor=0))
+    http = GatewayHTTP(session, timeout=(5.0, 5.0))
+    with deadline.within(0.5):
+        with pytest.raises(EnvoyDataError, match=r"not complete within 0\.5 s"):
+            http.send("GET", f"http://{dripping.host}/a", "/a")
+        # the refresh has no time left: the next request is not sent at all
+        with pytest.raises(EnvoyDataError, match="not asked"):
+            http.send("GET", f"http://{healthy.host}/b", "/b")
+    assert healthy.connections == 0
+    # outside the refresh, requests have their own time again
+    assert http.send("GET", f"http://{healthy.host}/b", "/b").status_code == 200
+    session.close()
+
+
+# -- the transport on requests' public API (issue 12 item 6) --------------------------------
+
+
+def _legacy_tls_context() -> ssl.SSLContext:
+    """A server context as old gateway firmware offers: TLS 1.2, RSA key exchange only."""
+    context = server_context("127.0.0.1", rsa.generate_private_key(65537, 2048))
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("AES128-SHA256")  # outside Python's default client list
+    return context
+
+
+class LegacyTLSServer(LoopbackServer):
+    """Answers {} over TLS as old firmware would, or fails the handshake."""
+
+    def __init__(self) -> None:
+        self.context = _legacy_tls_context()
+        super().__init__()
+
+    def handle(self, sock: socket.socket) -> None:
+        sock.settimeout(5)
+        try:
+            with self.context.wrap_socket(sock, server_side=True) as tls:
+                tls.recv(65536)
+                tls.sendall(http_answer(b"{}"))
+        except OSError:
+            pass  # the handshake failed: no shared cipher
+
+
+@pytest.fixture
+def legacy_tls() -> Iterator[str]:
+    server = LegacyTLSServer()
+    yield server.host
+    server.close()
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_the_gateway_tls_context_reaches_the_handshake(legacy_tls: str) -> None:
+    # Old firmware offers ciphers outside Python's default list: the gateway context
+    # (ssl.py) allows them. On requests < 2.32.3 the adapter's former hooks were never
+    # called and this handshake failed, as it does for requests' own context:
+    url = f"https://{legacy_tls}/info"
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(url, verify=False, timeout=5)
+    session = requests.Session()
+    mount_gateway_adapter(session, legacy_tls, False, retry_policy(1, 5.0, 0))
+    assert GatewayHTTP(session).send("GET", url, "/info").status_code == 200
+    session.close()
+
+
+def _private_writes(path: Path) -> list[str]:
+    """`obj._name = ...` on anything but self, and overrides of version-bound adapter hooks."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for target in targets:
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr.startswith("_")
+                and not (isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"))
+            ):
+                found.append(f"{path.name}:{node.lineno} {ast.unparse(target)}")
+        if isinstance(node, ast.FunctionDef) and node.name in (
+            "get_connection_with_tls_context",
+            "build_connection_pool_key_attributes",
+        ):
+            found.append(f"{path.name}:{node.lineno} overrides {node.name}")
+    return found
+
+
+def test_the_client_writes_no_private_attribute_of_requests_or_urllib3() -> None:
+    client = Path(__file__).resolve().parents[1] / "envoy_exporter" / "envoy"
+    found = [hit for path in sorted(client.rglob("*.py")) for hit in _private_writes(path)]
+    assert found == []
+
+
+def test_the_requests_lower_bound_is_the_one_the_transport_needs() -> None:
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    assert "requests>=2.32.3" in dependencies
+    assert "Needs requests >= 2.32.3" in (transport.__doc__ or "")

@@ -14,6 +14,7 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 import requests
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -97,3 +98,20 @@ def test_demo_starts_without_a_writable_temporary_folder() -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_without_memfd_a_missing_temporary_folder_is_one_line_naming_the_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fallback where memfd is missing: the error says what to give, no traceback text."""
+    import ssl
+    import tempfile
+
+    from envoy_exporter.simulator.certs import load_through_folder, self_signed_pem
+
+    monkeypatch.setattr(tempfile, "tempdir", "/proc")  # takes no new files, even from root
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with pytest.raises(OSError) as err:
+        load_through_folder(context, *self_signed_pem("127.0.0.1"))
+    message = str(err.value)
+    assert "TMPDIR" in message and "/proc" in message and "\n" not in message

@@ -142,7 +142,22 @@ def test_no_hard_coded_datasource_uids(path: Path) -> None:
     dashboard = _load(path)
     for uid in _uids(dashboard):
         assert uid in ("${datasource}", "-- Grafana --"), f"hard-coded datasource uid {uid!r}"
-    assert "__inputs" not in dashboard
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.stem)
+def test_import_dialog_offers_the_prometheus_data_source(path: Path) -> None:
+    """Grafana's import reads __inputs (asks for a data source) and __requires (plugins)."""
+    dashboard = _load(path)
+    (source,) = dashboard["__inputs"]
+    assert source["type"] == "datasource" and source["pluginId"] == "prometheus"
+    # the picked data source becomes the datasource variable's value, which every panel uses
+    picked = "${" + source["name"] + "}"
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables["datasource"]["current"]["value"] == picked
+    required = {(r["type"], r["id"]) for r in dashboard["__requires"]}
+    assert {("grafana", "grafana"), ("datasource", "prometheus")} <= required
+    used = {p["type"] for p in _panels(dashboard) if p["type"] != "row"}
+    assert {name for kind, name in required if kind == "panel"} == used
 
 
 def test_panels_do_not_overlap() -> None:

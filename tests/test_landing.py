@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -130,7 +131,7 @@ def test_landing_page_in_a_browser_shows_the_figures_of_metrics(
     # the technical details below, in words: no internal part name shown as text
     assert "CT meter readings" in dom and "IQ Batteries" in dom
     assert ">meters<" not in dom and ">ENCHARGE<" not in dom
-    assert 'href="/metrics"' in dom and "dashboards/README.md" in dom
+    assert 'href="/metrics"' in dom and "dashboards/README.md" in dom and "docs/runbook.md" in dom
 
     shot = tmp_path / "landing.png"
     _chromium(url, tmp_path, "--window-size=1000,1300", f"--screenshot={shot}")
@@ -138,6 +139,43 @@ def test_landing_page_in_a_browser_shows_the_figures_of_metrics(
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == 1000
     if os.environ.get("LANDING_SCREENSHOT"):
         shutil.copyfile(shot, os.environ["LANDING_SCREENSHOT"])
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not found (scripts/test installs it)")
+def test_the_demo_command_in_a_browser(tmp_path: Path) -> None:
+    """`envoy-exporter demo` as a user runs it: its page shows the figures of its /metrics.
+
+    The demo's gateway follows the clock, so a refresh may land between the page and
+    /metrics: /metrics is read before and after the page, and a pair that differs (a refresh
+    in between) is read again."""
+    entry = "from envoy_exporter.cli import main; main()"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", entry, "demo", "--web.listen-address", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "listening on " in line, proc.communicate(timeout=30)[1]
+        url = line.split("listening on ", 1)[1].strip()
+        for _ in range(5):
+            before = _metrics(url)
+            figures = _Figures()
+            figures.feed(_chromium(url, tmp_path, "--dump-dom").stdout)
+            after = _metrics(url)
+            shown = {name for names in figures.cells for name in names.split("+")}
+            if all(before.get(name) == after.get(name) for name in shown):
+                break
+        else:
+            pytest.fail("the demo refreshed between every page and /metrics pair")
+        assert len(figures.cells) == 7  # the battery site: every figure
+        for names, (value, _) in figures.cells.items():
+            assert value == sum(before.get(name, 0.0) for name in names.split("+")), names
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
 
 
 def _state(url: str) -> str:
@@ -156,6 +194,13 @@ def test_wrong_local_password_is_an_authentication_failure(
         TargetConfig(name="home", host=sim.host, username="envoy", password="not-the-password")
     )
     assert _state(url).startswith("authentication failed")
+    # the right password: up, and what a gateway without CTs cannot measure said so, undated
+    good = serve(demo_target(sim))
+    assert _state(good) == "up"
+    page = requests.get(good, timeout=60).text
+    using = page.split("<th>Using now</th>", 1)[1].split("</tr>", 1)[0]
+    assert "not measured by this gateway" in using and "ago" not in using
+    assert 'data-metric="enphase_production_power_watts"' in page
 
 
 def test_wrong_token_is_an_authentication_failure_not_unreachable(

@@ -102,6 +102,7 @@ def test_meters_list_the_cts(name: str) -> None:
 
 BATTERY_CAPTURE = "8.2.127_with_3cts_and_battery_split"
 THREE_PHASE_CAPTURE = "7.6.175_with_cts_3phase"
+ACB_CAPTURE = "8.3.5169_ACB_inventory"
 SHAPES = [
     ("legacy", "/api/v1/production", "5.0.62/api_v1_production"),
     ("legacy", "/api/v1/production/inverters", "5.0.62/api_v1_production_inverters"),
@@ -113,18 +114,15 @@ SHAPES = [
     ("battery", "/ivp/meters", f"{BATTERY_CAPTURE}/ivp_meters"),
     ("battery", "/ivp/meters/readings", f"{BATTERY_CAPTURE}/ivp_meters_readings"),
     ("battery", "/api/v1/production", f"{BATTERY_CAPTURE}/api_v1_production"),
-    ("battery", "/api/v1/production/inverters", f"{BATTERY_CAPTURE}/api_v1_production_inverters"),
     ("battery", "/ivp/ensemble/inventory", f"{BATTERY_CAPTURE}/ivp_ensemble_inventory"),
     ("battery", "/ivp/ensemble/secctrl", f"{BATTERY_CAPTURE}/ivp_ensemble_secctrl"),
     ("battery", "/ivp/ensemble/power", f"{BATTERY_CAPTURE}/ivp_ensemble_power"),
     ("battery", "/ivp/ensemble/dry_contacts", f"{BATTERY_CAPTURE}/ivp_ensemble_dry_contacts"),
     ("battery", "/ivp/ss/dry_contact_settings", f"{BATTERY_CAPTURE}/ivp_ss_dry_contact_settings"),
-    ("battery", "/production", f"{BATTERY_CAPTURE}/production.json"),
-    (
-        "battery",
-        "/production.json?details=1",
-        "8.2.4345_with_device_data/production.json_details_1",
-    ),
+    # the battery site has AC Batteries too: production.json's storage entry as theirs
+    ("battery", "/production", f"{ACB_CAPTURE}/production.json"),
+    ("battery", "/production.json?details=1", f"{ACB_CAPTURE}/production.json_details_1"),
+    ("battery", "/api/v1/production/inverters", f"{ACB_CAPTURE}/api_v1_production_inverters"),
     ("large", "/ivp/meters/readings", f"{BATTERY_CAPTURE}/ivp_meters_readings"),
     ("large", "/ivp/ensemble/inventory", f"{BATTERY_CAPTURE}/ivp_ensemble_inventory"),
 ]
@@ -138,6 +136,31 @@ def test_shapes_match_real_captures_key_for_key(
     src = load_profile(name)
     theirs = json.loads((captures_dir / capture).read_text())
     assert key_paths(get(src, path, local(src, 12))) == key_paths(theirs)
+
+
+def test_ac_batteries_match_a_real_inventory_and_share_the_battery_schedule(
+    captures_dir: Path,
+) -> None:
+    src = load_profile("battery")
+    theirs = json.loads((captures_dir / ACB_CAPTURE / "inventory").read_text())
+    ours = get(src, "/inventory.json?deleted=1", local(src, 12))
+
+    def acbs(doc: Any) -> list[Any]:
+        return next(section["devices"] for section in doc if section["type"] == "ACB")
+
+    assert key_paths(acbs(ours)) == key_paths(acbs(theirs)) and len(acbs(ours)) == 2
+    for hour, state in ((12, "charging"), (20, "discharging")):
+        now = local(src, hour)
+        (storage,) = get(src, "/production.json", now)["storage"]
+        secctrl = get(src, "/ivp/ensemble/secctrl", now)
+        assert storage["state"] == state and storage["activeCount"] == 2
+        assert storage["percentFull"] == secctrl["ACB_agg_soc"] == secctrl["agg_soc"]
+        # secctrl rounds the charge to whole percents first (the real capture differs too)
+        assert abs(storage["whNow"] - secctrl["ACB_agg_energy"]) <= 0.01 * 2400
+        assert secctrl["ACB_agg_energy"] > 0
+        # IQ and AC Batteries together carry the site's battery power
+        encharge = sum(d["real_power_mw"] for d in get(src, "/ivp/ensemble/power", now)["devices:"])
+        assert abs(encharge / 1000 + storage["wNow"] - src.model.flows(now).battery) < 5
 
 
 def test_tariff_and_info_match_real_captures(captures_dir: Path) -> None:

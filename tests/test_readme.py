@@ -20,3 +20,10 @@ def test_fresh_machine_line_names_python3_venv_before_the_commands() -> None:
     assert len(commands) == 2 and "python3 -m venv" in commands[0]
     assert commands[1] == "bash scripts/test"
     assert re.search(r"python3-venv", (ROOT / "scripts" / "test").read_text())
+
+
+def test_readme_shows_the_landing_page_screenshot() -> None:
+    """The picture tests/test_landing.py takes in headless Chromium (LANDING_SCREENSHOT)."""
+    assert "](docs/landing.png)" in README
+    png = (ROOT / "docs" / "landing.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") >= 800

@@ -27,7 +27,7 @@ from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy import Envoy
 from envoy_exporter.envoy.const import MAX_RESPONSE_BYTES
 from envoy_exporter.envoy.exceptions import EnvoyAuthenticationError, EnvoyDataError, EnvoyError
-from envoy_exporter.envoy.http import read_limited
+from envoy_exporter.envoy.transport import read_limited
 from envoy_exporter.server.app import ExporterServer
 from envoy_exporter.simulator import faults as F
 from envoy_exporter.simulator.server import SimulatedEnvoy

@@ -220,8 +220,6 @@ class TargetConfig:
 
     def __post_init__(self) -> None:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name in SETTINGS}
-        if not self.host:
-            values["host"] = self.host  # checked (and refused) rather than skipped as unset
         checked, errors = check_settings(values, lambda key: f"target {self.name!r}: {key}")
         if not self.name:
             errors.insert(0, "target name must not be empty")

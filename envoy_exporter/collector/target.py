@@ -11,6 +11,7 @@ from collections.abc import Callable
 from cachetools import TTLCache
 
 from ..envoy.const import SupportedFeatures
+from ..envoy.deadline import within
 from ..envoy.envoy import Envoy
 from ..envoy.exceptions import EnvoyCommunicationError, EnvoyError
 from ..envoy.http import RequestRecord
@@ -96,7 +97,9 @@ class Target:
         if self._closed:
             return self._build(now, up=False, error="target closed")
         try:
-            return self._refresh(now)
+            # Every request of the refresh ends by then, however slowly the gateway drips.
+            with within(max(self.config.cache_ttl, self.config.timeout)):
+                return self._refresh(now)
         except Exception as err:  # a snapshot is always produced, whatever went wrong
             _LOGGER.exception("refresh of target %s failed", self.name)
             error = f"{type(err).__name__}: {err}"

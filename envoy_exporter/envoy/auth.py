@@ -22,9 +22,9 @@ from .exceptions import (
     EnvoyDataError,
     EnvoyError,
 )
-from .http import GatewayHTTP, read_limited
 from .json import json_loads
 from .retry import retry_policy
+from .transport import GatewayHTTP, read_limited
 
 #: Enlighten answers within seconds; a hung cloud call should not hold up a scrape for long.
 CLOUD_TIMEOUT = (10.0, 30.0)

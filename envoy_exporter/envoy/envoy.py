@@ -15,7 +15,6 @@ from urllib3.exceptions import InsecureRequestWarning, LocationParseError
 from urllib3.util import parse_url
 
 from .actions import EnvoyActions
-from .adapter import mount_gateway_adapter
 from .auth import EnvoyAuth, choose_auth
 from .const import (
     ENLIGHTEN_LOGIN_URL,
@@ -33,7 +32,7 @@ from .exceptions import (
     EnvoyProbeFailed,
 )
 from .firmware import EnvoyFirmware
-from .http import DEFAULT_TIMEOUT, GatewayHTTP, RequestListener, ResponseStore, Timeout
+from .http import DEFAULT_TIMEOUT, RequestListener, ResponseStore, Timeout
 from .json import json_loads
 from .models.common import CommonProperties
 from .models.envoy import EnvoyData
@@ -41,6 +40,7 @@ from .models.home import EnvoyInterfaceInformation
 from .models.meters import CtType, EnvoyPhaseMode
 from .reading import PartRead, ReadSession, guarded, merge, read_part
 from .retry import retry_policy
+from .transport import GatewayHTTP, mount_gateway_adapter
 from .updaters import UPDATERS
 from .updaters.base import SHAPE_ERRORS, EnvoyUpdater
 

@@ -16,8 +16,8 @@ from .exceptions import (
     EnvoyFirmwareCheckError,
     EnvoyFirmwareFatalCheckError,
 )
-from .http import GatewayHTTP, certificate_refusal
 from .retry import DeadlineRetry, retries, retry_policy
+from .transport import GatewayHTTP, certificate_refusal
 
 # "D7.6.175", "R3.9.36": a release letter, then the dotted version.
 _SOFTWARE = re.compile(r"^\s*[A-Za-z]*\s*(\d+(?:\.\d+)*)")

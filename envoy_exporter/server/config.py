@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +66,9 @@ class ExporterConfig:
                 f"  {name}: host {target.host}, module {use.module}, "
                 f"auth {use.auth or '-'} ({creds})"
             )
-        defaults = TargetConfig(name="-", host="-")
+        defaults = {f.name: f.default for f in fields(TargetConfig)}
         for name, values in self.modules.items():
-            settings = {key: values.get(key, getattr(defaults, key)) for key in MODULE_SETTINGS}
+            settings = {key: values.get(key, defaults[key]) for key in MODULE_SETTINGS}
             lines.append(
                 f"  module {name}: cache_ttl {settings['cache_ttl']:g}s, busy_budget "
                 f"{settings['busy_budget']:g}, timeout {settings['timeout']:g}s, verify_tls "

@@ -40,7 +40,7 @@ PART_WORDS = {
     "inverters": "microinverter reports",
     "device_data_inverters": "microinverter details",
     "ensemble": "IQ Batteries and System Controller",
-    "inventory": "device inventory",
+    "inventory": "AC Batteries",
     "generator": "generator",
     "tariff": "tariff and battery settings",
 }
@@ -172,7 +172,8 @@ def _now_table(snap: Snapshot, now: float) -> str:
         if value is None and optional:
             continue
         text = "" if value is None else words(value)
-        rows.append(_row(label, _cell(names, value, text), _ago(_age(snap, parts, now))))
+        age = "" if value is None else _ago(_age(snap, parts, now))
+        rows.append(_row(label, _cell(names, value, text), age))
     return f'<table class="now">{"".join(rows)}</table>'
 
 
@@ -266,6 +267,7 @@ def _links() -> str:
     docs = (
         ("README.md", "how to run it"),
         ("docs/metrics.md", "every metric"),
+        ("docs/runbook.md", "what each alert means and what to do"),
         ("alerts/envoy.rules.yml", "alerts, and the recording rules the dashboards use"),
         ("dashboards/README.md", "Grafana dashboards: Dashboards, New, Import"),
     )

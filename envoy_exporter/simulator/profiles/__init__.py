@@ -4,8 +4,8 @@
 - metered-3phase: Envoy-S metered, D7.6.175, production + net-consumption CTs on three
   phases, 30 inverters, an empty ensemble inventory.
 - battery: D8.2.127, split phase, production + net-consumption + storage CTs, 20 inverters,
-  3 IQ Batteries, an IQ System Controller with 4 dry contacts, a tariff; accepts writes
-  (grid relay, dry contacts and their settings, tariff storage settings).
+  3 IQ Batteries, 2 AC Batteries, an IQ System Controller with 4 dry contacts, a tariff;
+  accepts writes (grid relay, dry contacts and their settings, tariff storage settings).
 - large: D8.2.127, three phases, production + net-consumption + storage + backfeed CTs,
   300 inverters, 10 IQ Batteries and a System Controller: the benchmark's site.
 

@@ -56,6 +56,10 @@ class ProfileSource:
     def route(self, path: str, builder: Builder) -> None:
         self._routes[path] = builder
 
+    def builder(self, path: str) -> Builder:
+        """The builder routed at `path` (KeyError when none), to extend its document."""
+        return self._routes[path]
+
     def on_write(self, method: str, path: str, handler: WriteHandler) -> None:
         self._writes[(method.upper(), path)] = handler
 

@@ -1,7 +1,9 @@
-"""Profile "battery": firmware 8.2, split phase, 3 CTs, 3 IQ Batteries, Enpower, tariff."""
+"""Profile "battery": firmware 8.2, split phase, 3 CTs, 3 IQ Batteries, 2 AC Batteries,
+Enpower, tariff."""
 
 from __future__ import annotations
 
+from .acb import AcBatteries, register_acbs
 from .base import ProfileSource
 from .ensemble import Ensemble
 from .info import Identity
@@ -25,6 +27,8 @@ def build(*, inverters: int = 20, seed: int = 1, serial: str | None = None) -> P
         base_load_w=1400.0,
         batteries=3,
         battery_wh=5000.0,
+        # two AC Batteries from before the IQ Batteries: every battery panel has data
+        acbs=2,
         utc_offset=-8 * 3600,
     )
     model = SiteModel(params)
@@ -39,4 +43,5 @@ def build(*, inverters: int = 20, seed: int = 1, serial: str | None = None) -> P
     source = ProfileSource("battery", ident, model)
     register_metered(source, Fleet(model), GRID, ["production", "net-consumption", "storage"])
     register_ensemble(source, Ensemble(model, serial_base=482_200_000_000 + seed * 100))
+    register_acbs(source, AcBatteries(model, serial_base=121_917_000_000 + seed * 1000))
     return source

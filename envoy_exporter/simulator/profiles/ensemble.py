@@ -160,7 +160,7 @@ class Ensemble:
 
     def power(self, now: float) -> dict[str, Any]:
         """/ivp/ensemble/power (the colon in "devices:" is the gateway's)."""
-        battery = self.model.flows(now).battery
+        battery = self.model.flows(now).battery * (1.0 - self.model.acb_share)
         share = battery / max(len(self.batteries), 1)
         mw = round(share * 1000)
         soc = self._soc(now)
@@ -173,7 +173,8 @@ class Ensemble:
 
     def secctrl(self, now: float) -> dict[str, Any]:
         """/ivp/ensemble/secctrl: the aggregate state of charge and energies."""
-        capacity = round(self.model.params.capacity_wh)
+        capacity = round(self.model.params.encharge_capacity_wh)
+        acb_wh = self.model.params.acb_capacity_wh
         soc = self._soc(now)
         reserve = round(self.state.reserved_soc)
         return {
@@ -200,8 +201,8 @@ class Ensemble:
             "ENC_agg_avail_energy": round(capacity * soc / 100),
             "Enc_commissioned_capacity": capacity,
             "Enc_max_available_capacity": capacity,
-            "ACB_agg_soc": 0,
-            "ACB_agg_energy": 0,
+            "ACB_agg_soc": soc if acb_wh else 0,
+            "ACB_agg_energy": round(acb_wh * soc / 100),
             "VLS_Limit": round(self.state.very_low_soc),
             "soc_rec_enabled": False,
             "soc_recovery_entry": 2,

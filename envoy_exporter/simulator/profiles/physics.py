@@ -87,6 +87,9 @@ class SiteParams:
     base_load_w: float = 600.0
     batteries: int = 0
     battery_wh: float = 5000.0
+    #: AC Batteries (the older kind), beside or instead of the IQ Batteries
+    acbs: int = 0
+    acb_wh: float = 1200.0
     utc_offset: int = 0
     install_time: float = 1_640_995_200.0  # 2022-01-01 UTC
 
@@ -95,8 +98,17 @@ class SiteParams:
         return self.inverters * self.inverter_watts * 0.85
 
     @property
-    def capacity_wh(self) -> float:
+    def encharge_capacity_wh(self) -> float:
         return self.batteries * self.battery_wh
+
+    @property
+    def acb_capacity_wh(self) -> float:
+        return self.acbs * self.acb_wh
+
+    @property
+    def capacity_wh(self) -> float:
+        """Every battery's capacity, IQ and AC."""
+        return self.encharge_capacity_wh + self.acb_capacity_wh
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,12 @@ class SiteModel:
         return len(self.params.production_split)
 
     @property
+    def acb_share(self) -> float:
+        """The AC Batteries' share of the site's battery power (by capacity)."""
+        total = self.params.capacity_wh
+        return self.params.acb_capacity_wh / total if total else 0.0
+
+    @property
     def install_day(self) -> int:
         return self.local_day(self.params.install_time)
 
@@ -174,7 +192,7 @@ class SiteModel:
 
     # battery powers are sized so that discharging never exceeds half the lowest load
     def _battery_power(self) -> tuple[float, float]:
-        if not self.params.batteries:
+        if not self.params.capacity_wh:
             return 0.0, 0.0
         min_load = self.params.base_load_w * 0.85 * 0.85
         swing = min(self.params.capacity_wh * 0.6, 0.5 * min_load * _DISCHARGE_HOURS)
@@ -282,7 +300,7 @@ class SiteModel:
 
     def soc(self, now: float) -> float:
         """The batteries' state of charge in % (0..100); 0 without batteries."""
-        if not self.params.batteries:
+        if not self.params.capacity_wh:
             return 0.0
         charge_w, discharge_w = self._battery_power()
         _, slot, frac = self._locate(now)
