@@ -13,7 +13,7 @@ from typing import Any
 import requests
 
 from .common import cpu_seconds, percentile, rss_bytes, save, threads_and_fds
-from .exporter_process import ExporterProcess
+from .exporter_process import ExporterProcess, free_port
 from .sim_server import SimProcess
 
 SCRAPE_TIMEOUT = 10.0
@@ -40,6 +40,7 @@ def run(
     profile: str = "battery",
     workers: int = 8,
     ramp: float | None = None,
+    otlp: bool = False,
 ) -> dict[str, Any]:
     """Round 0 connects every target, spread over `ramp` seconds (default: one period);
     the later rounds are the steady state, each target probed once per `period`."""
@@ -52,13 +53,20 @@ def run(
         "scrape_timeout": SCRAPE_TIMEOUT,
         "workers": workers,
         "ramp": ramp,
+        "otlp": otlp,
     }
+    extra = ["--web.max-threads", str(workers)]
+    if otlp:
+        # A collector that refuses every connection: the worst case for the push (each export
+        # retries until its timeout), all on the same work pool as the probes' refreshes.
+        extra += ["--otlp", "--otlp.endpoint", f"http://127.0.0.1:{free_port()}"]
+        extra += ["--otlp.interval", str(period)]
     with SimProcess("--profile", profile, "--count", str(count)) as sims:
         config = config_yaml(sims.gateways)
         with ExporterProcess(
             config=config,
             log_level="warning",
-            extra_args=("--web.max-threads", str(workers)),
+            extra_args=tuple(extra),
         ) as exporter:
             result["idle_rss_mb"] = rss_bytes(exporter.pid) / 2**20
             samples: list[dict[str, float]] = []
@@ -156,6 +164,9 @@ def main() -> None:
     parser.add_argument("--profile", default="battery")
     parser.add_argument("--workers", type=int, default=8, help="--web.max-threads")
     parser.add_argument("--ramp", type=float, help="seconds over which round 0 connects")
+    parser.add_argument(
+        "--otlp", action="store_true", help="also push every target (collector refusing)"
+    )
     args = parser.parse_args()
     result = run(
         args.count,
@@ -164,8 +175,10 @@ def main() -> None:
         profile=args.profile,
         workers=args.workers,
         ramp=args.ramp,
+        otlp=args.otlp,
     )
     suffix = f"_w{args.workers}" if args.workers != 8 else ""
+    suffix += "_otlp" if args.otlp else ""
     save(f"fleet_{args.count}_{args.profile}{suffix}", result)
     for r in result["rounds_detail"]:
         print(

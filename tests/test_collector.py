@@ -15,16 +15,17 @@ import pytest
 
 from envoy_exporter.collector.book import PartBook
 from envoy_exporter.collector.parts import lifetime_values
-from envoy_exporter.collector.schedule import Schedule
+from envoy_exporter.collector.schedule import Schedule, busy_ratio
 from envoy_exporter.collector.target import Target, TargetConfig
+from envoy_exporter.envoy.const import URL_METERS, URL_METERS_READINGS, URL_PRODUCTION_INVERTERS
 from envoy_exporter.envoy.models.envoy import EnvoyData
 from envoy_exporter.envoy.models.inverter import EnvoyInverter
 from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
 from envoy_exporter.simulator.server import Request, SimulatedEnvoy
 from envoy_exporter.simulator.source import Answer
 
-READINGS = "/ivp/meters/readings"
-INVERTERS = "/api/v1/production/inverters"
+READINGS = URL_METERS_READINGS
+INVERTERS = URL_PRODUCTION_INVERTERS
 
 
 class FakeClock:
@@ -157,27 +158,29 @@ def test_schedule_over_one_hour(simulator: Any) -> None:
     assert 3 <= production_json <= 5
     # No hourly re-probe: it would read /home and the slow endpoints again.
     assert counts.get("/home", 0) == 0
-    assert counts["/ivp/meters"] <= 2
+    # CT status (statusFlags, meteringStatus) is a state an alert watches: read every minute.
+    assert 59 <= counts[URL_METERS] <= 61
     intervals = snap.intervals
     assert intervals[READINGS] == 15.0
     assert intervals[INVERTERS] == 300.0
-    assert intervals["/ivp/meters"] == 3600.0
+    assert intervals[URL_METERS] == 60.0
     assert snap.parts["meters"].age_seconds == 0.0
     assert_no_writes(sim)
     target.close()
 
 
-def test_budget_stretches_the_slowest_endpoint_first() -> None:
+def test_budget_stretches_the_least_urgent_endpoint_first() -> None:
     schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
-    schedule.track(["/production.json?details=1", READINGS, INVERTERS])
-    schedule.observe("/production.json?details=1", 3.0)
-    schedule.observe(READINGS, 0.05)
-    schedule.observe(INVERTERS, 0.05)
+    schedule.track([READINGS, INVERTERS, URL_METERS])
+    schedule.observe(READINGS, 0.5)
+    schedule.observe(INVERTERS, 3.0)
+    schedule.observe(URL_METERS, 0.5)
     intervals = schedule.intervals()
-    assert intervals[READINGS] == 15.0
-    assert intervals[INVERTERS] == 300.0
-    assert intervals["/production.json?details=1"] >= 3.0 / 0.05
-    assert schedule.busy_ratio() <= 0.05
+    assert intervals[READINGS] == 15.0  # power: never stretched
+    assert intervals[URL_METERS] == 60.0  # a state, more urgent than a report
+    assert intervals[INVERTERS] > 300.0
+    assert busy_ratio(intervals, schedule.latencies()) <= 0.05
+    assert not schedule.budget_exceeded()
 
 
 def test_budget_leaves_a_fast_gateway_alone() -> None:
@@ -189,17 +192,17 @@ def test_budget_leaves_a_fast_gateway_alone() -> None:
 
 
 def test_the_table_follows_latencies_observed_after_it_was_built() -> None:
-    schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
-    schedule.track(["/production.json?details=1", READINGS])
-    schedule.observe("/production.json?details=1", 0.1)
-    assert schedule.interval("/production.json?details=1") == 15.0  # the table is built
+    schedule = Schedule(cache_ttl=15.0, busy_budget=0.005)
+    schedule.track([INVERTERS, READINGS])
+    schedule.observe(INVERTERS, 0.1)
+    assert schedule.interval(INVERTERS) == 300.0  # the table is built
     for _ in range(20):  # the gateway slows down: the running estimate nears 4 s
-        schedule.observe("/production.json?details=1", 4.0)
-    assert schedule.interval("/production.json?details=1") >= 3.5 / 0.05
+        schedule.observe(INVERTERS, 4.0)
+    assert schedule.interval(INVERTERS) >= 3.5 / 0.005
     assert schedule.interval(READINGS) == 15.0
     for _ in range(40):  # and recovers
-        schedule.observe("/production.json?details=1", 0.1)
-    assert schedule.interval("/production.json?details=1") == 15.0
+        schedule.observe(INVERTERS, 0.1)
+    assert schedule.interval(INVERTERS) == 300.0
 
 
 def test_ct_power_reads_production_json_rarely() -> None:
@@ -411,7 +414,7 @@ def test_token_close_to_expiry_without_credentials_is_reported(simulator: Any) -
 
 def test_slow_endpoint_is_stretched_by_the_budget(simulator: Any) -> None:
     # production.json answers slowly; at a 0.1 % budget it is read less often than its
-    # 300 s base (CTs give power), while the other endpoints keep their intervals.
+    # 900 s base (CTs give power), while power keeps its interval.
     def latency(path: str) -> float:
         return 0.3 if path.startswith("/production.json") else 0.0
 
@@ -423,12 +426,13 @@ def test_slow_endpoint_is_stretched_by_the_budget(simulator: Any) -> None:
     assert snap.intervals["/production.json?details=1"] > 300.0
     assert snap.latencies["/production.json?details=1"] >= 0.3
     before = gets(sim)["/production.json?details=1"]
-    for _ in range(120):  # half an hour: 6 reads at the 300 s base interval
+    for _ in range(240):  # an hour: 4 reads at the 900 s base interval
         clock.advance(15)
         snap = target.snapshot()
     reads = gets(sim)["/production.json?details=1"] - before
-    # The interval moves with the measured latencies, but never down to the 300 s base.
-    assert 1 <= reads < 6
+    # The interval moves with the measured latencies, but never down to the 900 s base.
+    assert 1 <= reads < 4
+    assert snap.intervals[READINGS] == 15.0
     # the slowest endpoint is stretched first, and at least as far as any other
     assert snap.intervals["/production.json?details=1"] >= snap.intervals[READINGS]
     target.close()
@@ -457,14 +461,16 @@ def test_vanished_endpoint_triggers_a_new_probe(simulator: Any) -> None:
 
 
 def test_budget_smaller_than_the_fast_endpoints_alone() -> None:
-    # Even the fast endpoints exceed the budget: stretch up to the hourly ceiling, never fail.
+    # Power alone exceeds the budget: the rest stretches to its ceiling, power stays fresh.
     schedule = Schedule(cache_ttl=15.0, busy_budget=0.001)
+    schedule.set_ct_power(True)
     schedule.track(["/production.json?details=1", READINGS])
     schedule.observe("/production.json?details=1", 5.0)
     schedule.observe(READINGS, 1.0)
     intervals = schedule.intervals()
     assert intervals["/production.json?details=1"] == 3600.0
-    assert intervals[READINGS] == 3600.0
+    assert intervals[READINGS] == 15.0
+    assert schedule.budget_exceeded()
 
 
 def test_only_due_endpoint_failing_keeps_the_gateway_up(simulator: Any) -> None:

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from envoy_exporter.cli.simulate import simulate
 from envoy_exporter.envoy import Envoy
+from envoy_exporter.envoy.const import URL_METERS_READINGS, URL_PRODUCTION_INVERTERS
 from envoy_exporter.envoy.exceptions import (
     EnvoyAuthenticationRequired,
     EnvoyCommunicationError,
@@ -27,8 +28,8 @@ from envoy_exporter.simulator.source import Answer
 
 from .conftest import SimulatorFactory
 
-READINGS = "/ivp/meters/readings"
-INVERTERS = "/api/v1/production/inverters"
+READINGS = URL_METERS_READINGS
+INVERTERS = URL_PRODUCTION_INVERTERS
 
 
 class Clock:

@@ -22,14 +22,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from envoy_exporter.cli.serve import build_server
 from envoy_exporter.collector.target import STALE_INTERVALS, Target, TargetConfig
+from envoy_exporter.envoy.const import URL_METERS_READINGS, URL_PRODUCTION_INVERTERS
 from envoy_exporter.server.app import SCRAPE_TIMEOUT_HEADER, ExporterServer
 from envoy_exporter.simulator import faults as F
 from envoy_exporter.simulator.server import SimulatedEnvoy
 
 from .conftest import SimulatorFactory
 
-READINGS = "/ivp/meters/readings"
-INVERTERS = "/api/v1/production/inverters"
+READINGS = URL_METERS_READINGS
+INVERTERS = URL_PRODUCTION_INVERTERS
 PRODUCTION_JSON = "/production.json"
 SCRAPE_TIMEOUT = 10.0
 TTL = 15.0

@@ -44,7 +44,7 @@ from envoy_exporter.envoy.updaters import (
     EnvoyApiV1ProductionInvertersUpdater,
     EnvoyApiV1ProductionUpdater,
     EnvoyDeviceDataInvertersUpdater,
-    EnvoyEnembleUpdater,
+    EnvoyEnsembleUpdater,
     EnvoyGeneratorUpdater,
     EnvoyInventoryUpdater,
     EnvoyMetersUpdater,
@@ -239,13 +239,13 @@ TARGETS: list[tuple[str, type[EnvoyUpdater], str, str]] = [
         "8.2.4345_with_device_data",
         "/ivp/pdm/device_data",
     ),
-    ("ensemble/inventory", EnvoyEnembleUpdater, "battery", "/ivp/ensemble/inventory"),
-    ("ensemble/secctrl", EnvoyEnembleUpdater, "battery", "/ivp/ensemble/secctrl"),
-    ("ensemble/power", EnvoyEnembleUpdater, "battery", "/ivp/ensemble/power"),
-    ("ensemble/dry_contacts", EnvoyEnembleUpdater, "battery", "/ivp/ensemble/dry_contacts"),
+    ("ensemble/inventory", EnvoyEnsembleUpdater, "battery", "/ivp/ensemble/inventory"),
+    ("ensemble/secctrl", EnvoyEnsembleUpdater, "battery", "/ivp/ensemble/secctrl"),
+    ("ensemble/power", EnvoyEnsembleUpdater, "battery", "/ivp/ensemble/power"),
+    ("ensemble/dry_contacts", EnvoyEnsembleUpdater, "battery", "/ivp/ensemble/dry_contacts"),
     (
         "ensemble/dry_contact_settings",
-        EnvoyEnembleUpdater,
+        EnvoyEnsembleUpdater,
         "battery",
         "/ivp/ss/dry_contact_settings",
     ),
@@ -297,7 +297,7 @@ def probed(
 # exactly that error through (matched by type and the function raising it), so they keep
 # looking for others; delete the entry with the fix (the xfail test then passes).
 BUG_ENSEMBLE_TYPE = (
-    "updaters/ensemble.py EnvoyEnembleUpdater.probe: `entry.get('type') in FEATURE_OF_TYPE` "
+    "updaters/ensemble.py EnvoyEnsembleUpdater.probe: `entry.get('type') in FEATURE_OF_TYPE` "
     "raises TypeError (unhashable) when an inventory entry's type is a list or an object"
 )
 BUG_DEVICE_DATA_SERIAL = (
@@ -454,7 +454,7 @@ def test_ensemble_inventory_entry_type_of_another_type() -> None:
     doc = json.loads(pages["/ivp/ensemble/inventory"][1])
     doc[0]["type"] = ["ENCHARGE"]
     gateway.pages["/ivp/ensemble/inventory"] = (200, encode(doc))
-    updater = EnvoyEnembleUpdater(version, gateway.request, gateway.request, CommonProperties())
+    updater = EnvoyEnsembleUpdater(version, gateway.request, gateway.request, CommonProperties())
     with contextlib.suppress(EnvoyError):
         updater.probe(SupportedFeatures(0))
 

@@ -40,6 +40,7 @@ from envoy_exporter.outputs.otlp import (
 )
 from envoy_exporter.outputs.otlp_export import OtlpStatsCollector
 from envoy_exporter.outputs.prometheus import render
+from envoy_exporter.simulator import faults as F
 from envoy_exporter.simulator.server import SimulatedEnvoy
 
 from .conftest import SimulatorFactory
@@ -425,6 +426,72 @@ def test_gateway_unreachable_pushes_up_zero(pusher: Pusher) -> None:
     up = [p for p in pts if p.name == "enphase.up"]
     assert [p.value for p in up] == [0.0]
     assert up[0].resource["service.instance.id"] == "attic"  # the serial is not known yet
+
+
+class Clock:
+    """Wall-clock seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_push_logs_an_unreadable_gateway_once_and_its_recovery(
+    simulator: SimulatorFactory, pusher: Pusher, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 16 item 5: only serve said so; push exported enphase_up 0 without a word.
+    caplog.set_level(logging.INFO)
+    fault = F.Status(503)
+    fault.enabled = False
+    sim = simulator("battery", sleep=False, fault=fault)
+    clock = Clock()
+    target = Target(
+        TargetConfig(name="home", host=sim.host, token=sim.token, cache_ttl=15.0, timeout=5.0),
+        clock=clock,
+    )
+    results: queue.Queue[bool] = queue.Queue()
+    with HttpReceiver() as rec:
+        pusher([target], rec, results, interval=0.05)
+        for enabled in (True, False):
+            fault.enabled = enabled
+            for _ in range(4):  # several refreshes in each state, each followed by an export
+                clock.now += 16.0
+                results.get(timeout=30)
+    said = [r.getMessage() for r in caplog.records]
+    down = [m for m in said if "target home: gateway unreadable" in m]
+    assert 1 <= len(down) <= 2, said  # a second line only if the cause's text changed
+    assert said.count("target home: gateway readable again") == 1
+
+
+def test_a_refused_export_is_logged_whole_with_its_cause(
+    simulator: SimulatorFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 16 item 6: "...exporting metrics batch, r (failures are counted...": the reason was
+    # cut at 300 characters, before the http/protobuf exporter's "Connection refused".
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sim = simulator("battery", sleep=False)
+    results: queue.Queue[bool] = queue.Queue()
+    settings = OtlpSettings(
+        endpoint=f"http://127.0.0.1:{port}/v1/metrics", timeout=2.0, interval=0.1
+    )
+
+    def factory(s: OtlpSettings) -> MetricExporter:
+        return Recording(sdk_exporter(s), results)
+
+    push = OtlpPush([make_target(sim)], settings, exporter_factory=factory).start()
+    try:
+        assert results.get(timeout=30) is False
+        results.get(timeout=30)  # the first export's accounting and line are done
+    finally:
+        push.stop()
+    failing = [r.getMessage() for r in caplog.records if "failing" in r.getMessage()]
+    assert len(failing) == 1
+    assert "Connection refused" in failing[0]
+    assert "retrying in" in failing[0] and "batch, r (" not in failing[0]
 
 
 # -- options ----------------------------------------------------------------------------------

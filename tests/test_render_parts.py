@@ -4,20 +4,25 @@ fill what it reads, and no change of an exported model field is ever served from
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from envoy_exporter.catalogue import CATALOGUE, MetricSpec
 from envoy_exporter.collector.snapshot import Snapshot
+from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.envoy import Envoy
 from envoy_exporter.envoy.exceptions import EnvoyError
 from envoy_exporter.envoy.models.envoy import EnvoyData
+from envoy_exporter.envoy.models.inverter import EnvoyInverter
+from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
 from envoy_exporter.envoy.reading import merge
 from envoy_exporter.envoy.updaters import UPDATERS
-from envoy_exporter.outputs.prometheus import SnapshotRenderer, render_snapshot
+from envoy_exporter.outputs.prometheus import SnapshotRenderer, render, render_snapshot
 from envoy_exporter.simulator.captures import CaptureSource
 from envoy_exporter.simulator.profiles import PROFILE_NAMES, load_profile
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -236,8 +241,6 @@ def test_the_stale_render_test_finds_an_entry_tied_to_the_wrong_part(
 
 
 def test_poor_data_quality_and_dropped_parts_are_not_served_stale() -> None:
-    from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
-
     production = EnvoyData(system_production=EnvoySystemProduction(0, 0, 0, 0))
     renderer = SnapshotRenderer()
     good = snapshot([("production", production)], {"production": 1}, 1)
@@ -252,3 +255,87 @@ def test_poor_data_quality_and_dropped_parts_are_not_served_stale() -> None:
     dropped = dataclasses.replace(good, generation=4, data=EnvoyData(), part_generations={})
     assert renderer.render(dropped) == render_snapshot(dropped)
     assert b"enphase_production_energy" not in renderer.render(dropped)
+
+
+# -- the cap on series per target (issue 13 item 9) ----------------------------------------
+
+
+def inverter_snapshot(count: int, generation: int) -> Snapshot:
+    inverters = {
+        str(1000 + i): EnvoyInverter(str(1000 + i), 1_700_000_000, 200, 300) for i in range(count)
+    }
+    return Snapshot(
+        target="big",
+        up=True,
+        data=EnvoyData(inverters=inverters),
+        generation=generation,
+        refreshed_at=0.0,
+        part_generations={"inverters": generation},
+    )
+
+
+def series(text: bytes, prefix: str) -> dict[str, float]:
+    return {
+        f"{sample.name}{sorted(sample.labels.items())}": sample.value
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+        if sample.name.startswith(prefix)
+    }
+
+
+def test_series_over_the_cap_are_left_out_counted_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    renderer = SnapshotRenderer(max_series=25)
+    with caplog.at_level(logging.INFO, logger="envoy_exporter.outputs.prometheus"):
+        # 10 inverters x 3 values: 5 series over
+        for generation in (1, 2):
+            text = renderer.render(inverter_snapshot(10, generation))
+            assert len(series(text, "enphase_inverter_")) == 25
+            assert series(text, "enphase_exporter_series_dropped") == {
+                "enphase_exporter_series_dropped[]": 5.0
+            }
+            assert series(text, "enphase_up") == {"enphase_up[]": 1.0}  # health always
+        # under the cap again: everything written, the count gone
+        text = renderer.render(inverter_snapshot(5, 3))
+        assert text == render_snapshot(inverter_snapshot(5, 3))
+        assert len(series(text, "enphase_inverter_")) == 15
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        "target big: over the cap of 25 series (max_series): 5 series left out of the exposition"
+    ]
+    assert any("under the cap of 25 series again" in r.getMessage() for r in caplog.records)
+
+
+def test_a_kept_entry_is_cut_again_when_the_room_before_it_shrinks() -> None:
+    renderer = SnapshotRenderer(max_series=32)
+    whole = inverter_snapshot(10, 1)
+    assert len(series(renderer.render(whole), "enphase_inverter_")) == 30
+    # production (before the inverters in the exposition) arrives: 4 series, 2 over
+    inverters = inverter_snapshot(10, 1).data.inverters  # type: ignore[union-attr]
+    data = EnvoyData(system_production=EnvoySystemProduction(100, 10, 1, 5), inverters=inverters)
+    parts = {"inverters": 1, "production": 2}
+    cut = dataclasses.replace(whole, generation=2, data=data, part_generations=parts)
+    text = renderer.render(cut)
+    assert len(series(text, "enphase_production_")) == 4
+    assert len(series(text, "enphase_inverter_")) == 28
+    assert series(text, "enphase_exporter_series_dropped")["enphase_exporter_series_dropped[]"] == 2
+
+
+def test_the_cap_is_a_target_setting(simulator: Any) -> None:
+    sim = simulator("metered-3phase", sleep=False)
+    target = Target(TargetConfig(name="site", host=sim.host, token=sim.token, max_series=5))
+    text = render(target)
+    assert series(text, "enphase_up") == {"enphase_up[]": 1.0}
+    assert series(text, "enphase_exporter_series_dropped")["enphase_exporter_series_dropped[]"] > 0
+    data_names = {spec.name for spec in CATALOGUE if spec.parts is not None}
+    written = [
+        sample
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+        if sample.name in data_names
+    ]
+    assert len(written) == 5
+    target.close()
+    with pytest.raises(ValueError, match="max_series"):
+        TargetConfig(name="site", host=sim.host, max_series=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gzip
 import logging
@@ -15,6 +14,9 @@ from typing import Any
 
 import pytest
 import requests
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from envoy_exporter import __version__
@@ -210,19 +212,14 @@ class BlockingTarget:
         self.release.set()
 
 
-def blocking_server(
-    workers: int = 2, backlog: int | None = None
-) -> tuple[ExporterServer, BlockingTarget]:
+def blocking_server(workers: int = 2) -> tuple[ExporterServer, BlockingTarget]:
     target = BlockingTarget()
     app = ExporterApp(
         {"slow": target},  # type: ignore[dict-item]
         single="slow",
         render=lambda t: b"enphase_up 1\n",
     )
-    server = ExporterServer(app, "127.0.0.1:0", workers=workers)
-    if backlog is not None:
-        server.httpd._queue.maxsize = backlog
-    return server.start(), target
+    return ExporterServer(app, "127.0.0.1:0", workers=workers).start(), target
 
 
 def test_scrape_timeout_header_is_honoured() -> None:
@@ -254,26 +251,45 @@ def _get(port: int) -> socket.socket:
 
 
 def test_worker_threads_are_bounded() -> None:
-    server, target = blocking_server(workers=1, backlog=1)
+    server, target = blocking_server(workers=1)
     try:
         busy = _get(server.port)  # taken by the only worker, which then waits for the gateway
         assert target.entered.wait(timeout=30)
         before = threading.active_count()
-        queued = _get(server.port)  # waits in the queue
-        refused = _get(server.port)  # queue full: closed at once
-        with contextlib.suppress(ConnectionResetError):
-            assert refused.recv(1024) == b""
+        queued = [_get(server.port) for _ in range(3)]  # wait for the worker, read whole
         assert threading.active_count() == before  # no thread was started per connection
         target.release.set()
-        for sock in (busy, queued):
+        for sock in (busy, *queued):
             reply = b""
             while chunk := sock.recv(65536):
                 reply += chunk
             assert reply.startswith(b"HTTP/1.0 200")
             sock.close()
-        refused.close()
     finally:
         target.release.set()
+        server.stop()
+
+
+SLOW_CLIENTS = 200
+
+
+def test_slow_clients_cost_a_connection_not_a_worker() -> None:
+    # Issue 13 item 1: clients that send part of a request and then (almost) nothing held
+    # every worker for 30 s each; eight of them stopped the server, /-/healthy included.
+    server, target = blocking_server(workers=2)
+    target.release.set()
+    slow: list[socket.socket] = []
+    try:
+        for _ in range(SLOW_CLIENTS):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            slow.append(sock)
+        for path in ("-/healthy", "metrics"):
+            answer = requests.get(server.url + path, timeout=5)
+            assert answer.status_code == 200
+    finally:
+        for sock in slow:
+            sock.close()
         server.stop()
 
 
@@ -300,6 +316,58 @@ def test_multi_target_landing_page_reads_no_gateway(
     assert "/probe?target=barn" in page
 
 
+def _scrape(server: ExporterServer, timeout: str = "0.6") -> requests.Response:
+    return requests.get(
+        server.url + "metrics", headers={"X-Prometheus-Scrape-Timeout-Seconds": timeout}, timeout=30
+    )
+
+
+def _messages(caplog: pytest.LogCaptureFixture, words: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if words in r.getMessage()]
+
+
+def test_a_late_refresh_is_logged_when_it_starts_and_ends(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Issue 13 item 4: a dripping gateway gave a warning per scrape.
+    caplog.set_level(logging.INFO)
+    server, target = blocking_server()
+    try:
+        assert [_scrape(server).status_code for _ in range(3)] == [503, 503, 503]
+        assert len(_messages(caplog, "refresh not finished")) == 1
+        target.release.set()
+        answer = _scrape(server, "30")
+        assert answer.status_code == 200
+        assert len(_messages(caplog, "refreshes finish within the scrape timeout again")) == 1
+        found = samples(answer.text)
+        assert found["enphase_exporter_scrape_refresh_timeouts_total"][0].value == 3
+    finally:
+        target.release.set()
+        server.stop()
+
+
+def test_busy_workers_are_logged_once_and_counted(caplog: pytest.LogCaptureFixture) -> None:
+    # Issue 13 item 4: 200 scrapers for 30 s wrote 59,439 "all HTTP workers busy" lines.
+    server, target = blocking_server(workers=1)
+    try:
+        busy = _get(server.port)
+        assert target.entered.wait(timeout=30)
+        queued = [_get(server.port) for _ in range(5)]
+        target.release.set()
+        for sock in (busy, *queued):
+            while sock.recv(65536):
+                pass
+            sock.close()
+        assert len(_messages(caplog, "HTTP worker threads busy")) == 1
+        assert "Task queue depth" not in caplog.text
+        found = samples(requests.get(server.url + "metrics", timeout=30).text)
+        # Each request that found the worker busy counts (those read after the release not).
+        assert found["enphase_exporter_http_requests_queued_total"][0].value >= 1
+    finally:
+        target.release.set()
+        server.stop()
+
+
 def test_build_info_names_version_revision_and_python(
     simulator: SimulatorFactory, exporter: ServerFactory
 ) -> None:
@@ -317,3 +385,25 @@ def test_build_info_names_version_revision_and_python(
     assert labels["version"] == __version__
     assert labels["python_version"] == platform.python_version()
     assert labels["revision"]  # a commit in a checkout, "unknown" elsewhere
+
+
+def test_openmetrics_when_the_scraper_asks(
+    simulator: SimulatorFactory, exporter: ServerFactory
+) -> None:
+    # Issue 16 item 9: Prometheus asks for OpenMetrics first; curl and older scrapers do not.
+    sim = simulator("metered-3phase")
+    server = exporter({"home": sim}, single="home")
+    multi = exporter({"home": sim})
+    accept = {"Accept": "application/openmetrics-text;version=1.0.0;q=0.6,text/plain;q=0.3"}
+    for url in (server.url + "metrics", multi.url + "probe?target=home"):
+        answer = requests.get(url, headers=accept, timeout=60)
+        assert answer.headers["Content-Type"].startswith("application/openmetrics-text")
+        assert answer.text.endswith("# EOF\n") and answer.text.count("# EOF") == 1
+        families = {f.name: f for f in openmetrics_families(answer.text)}
+        assert families["enphase_up"].samples[0].value == 1.0
+        plain = requests.get(url, timeout=60)
+        assert plain.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        assert "# EOF" not in plain.text
+    gzipped = requests.get(server.url + "metrics", headers=accept, timeout=60)  # decoded
+    assert gzipped.headers["Content-Encoding"] == "gzip" and gzipped.text.endswith("# EOF\n")
+    assert "process_cpu_seconds" in gzipped.text  # the exporter's own, before the one EOF

@@ -25,7 +25,7 @@ from envoy_exporter.envoy.models.common import CommonProperties
 from envoy_exporter.envoy.models.dry_contacts import DryContactStatus
 from envoy_exporter.envoy.models.envoy import EnvoyData
 from envoy_exporter.envoy.models.tariff import EnvoyStorageMode
-from envoy_exporter.envoy.updaters.ensemble import EnvoyEnembleUpdater, EnvoyEnsembleUpdater
+from envoy_exporter.envoy.updaters.ensemble import EnvoyEnsembleUpdater
 from envoy_exporter.envoy.updaters.generator import (
     URL_GEN_MODE,
     URL_GENERATOR,
@@ -95,23 +95,22 @@ def ensemble_gateway(**changes: Any) -> FakeGateway:
 # ---------------------------------------------------------------- ensemble
 
 
-def test_ensemble_alias_and_identity() -> None:
-    assert EnvoyEnsembleUpdater is EnvoyEnembleUpdater
-    assert EnvoyEnembleUpdater.name == "ensemble"
-    assert URL_ENSEMBLE_POWER in EnvoyEnembleUpdater.endpoints
-    assert URL_DRY_CONTACT_SETTINGS in EnvoyEnembleUpdater.endpoints
+def test_ensemble_identity() -> None:
+    assert EnvoyEnsembleUpdater.name == "ensemble"
+    assert URL_ENSEMBLE_POWER in EnvoyEnsembleUpdater.endpoints
+    assert URL_DRY_CONTACT_SETTINGS in EnvoyEnsembleUpdater.endpoints
 
 
 def test_ensemble_probe_finds_every_device_type() -> None:
     gateway = ensemble_gateway()
-    features = make(EnvoyEnembleUpdater, gateway).probe(F(0))
+    features = make(EnvoyEnsembleUpdater, gateway).probe(F(0))
     assert features == F.ENCHARGE | F.ENPOWER | F.COLLAR | F.C6CC
     assert gateway.requested == [URL_ENSEMBLE_INVENTORY]
 
 
 def test_ensemble_probe_skips_old_firmware_without_asking() -> None:
     gateway = ensemble_gateway()
-    assert make(EnvoyEnembleUpdater, gateway, version="4.10.35").probe(F(0)) is None
+    assert make(EnvoyEnsembleUpdater, gateway, version="4.10.35").probe(F(0)) is None
     assert gateway.requested == []
 
 
@@ -130,12 +129,12 @@ def test_ensemble_probe_skips_old_firmware_without_asking() -> None:
 def test_ensemble_probe_without_devices(status: int, body: Any) -> None:
     gateway = ensemble_gateway()
     gateway.set(URL_ENSEMBLE_INVENTORY, body, status)
-    assert make(EnvoyEnembleUpdater, gateway).probe(F(0)) is None
+    assert make(EnvoyEnsembleUpdater, gateway).probe(F(0)) is None
 
 
 def test_ensemble_update_reads_everything_found() -> None:
     gateway = ensemble_gateway()
-    updater = make(EnvoyEnembleUpdater, gateway)
+    updater = make(EnvoyEnsembleUpdater, gateway)
     updater.probe(F(0))
     data = EnvoyData()
     updater.update(data)
@@ -159,7 +158,7 @@ def test_ensemble_update_reads_everything_found() -> None:
 
 def test_ensemble_combines_acb_only_when_production_reported_some() -> None:
     updater = make(
-        EnvoyEnembleUpdater, ensemble_gateway(), common=CommonProperties(acb_batteries_reported=3)
+        EnvoyEnsembleUpdater, ensemble_gateway(), common=CommonProperties(acb_batteries_reported=3)
     )
     updater.probe(F(0))
     data = EnvoyData()
@@ -171,7 +170,7 @@ def test_ensemble_combines_acb_only_when_production_reported_some() -> None:
 def test_ensemble_battery_only_site_reads_no_controller_endpoints() -> None:
     inventory = [{"type": "ENCHARGE", "devices": [ENCHARGE_V7]}]
     gateway = ensemble_gateway(**{URL_ENSEMBLE_INVENTORY: inventory})
-    updater = make(EnvoyEnembleUpdater, gateway)
+    updater = make(EnvoyEnsembleUpdater, gateway)
     assert updater.probe(F(0)) == F.ENCHARGE
     data = EnvoyData()
     updater.update(data)
@@ -186,7 +185,7 @@ def test_ensemble_battery_only_site_reads_no_controller_endpoints() -> None:
 def test_ensemble_collar_with_missing_keys_is_none() -> None:
     partial = {k: v for k, v in COLLAR.items() if k != "collar_state"}
     inventory = [{"type": "COLLAR", "devices": [partial]}]
-    updater = make(EnvoyEnembleUpdater, ensemble_gateway(**{URL_ENSEMBLE_INVENTORY: inventory}))
+    updater = make(EnvoyEnsembleUpdater, ensemble_gateway(**{URL_ENSEMBLE_INVENTORY: inventory}))
     assert updater.probe(F(0)) == F.COLLAR
     data = EnvoyData()
     updater.update(data)
@@ -207,7 +206,7 @@ def test_ensemble_collar_with_missing_keys_is_none() -> None:
 )
 def test_ensemble_malformed_answer_names_the_endpoint(endpoint: str, body: Any) -> None:
     gateway = ensemble_gateway()
-    updater = make(EnvoyEnembleUpdater, gateway)
+    updater = make(EnvoyEnsembleUpdater, gateway)
     updater.probe(F(0))
     gateway.set(endpoint, body)
     with pytest.raises(EnvoyDataError) as caught:

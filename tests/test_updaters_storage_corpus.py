@@ -18,7 +18,7 @@ from envoy_exporter.envoy.exceptions import EnvoyError
 from envoy_exporter.envoy.models.common import CommonProperties
 from envoy_exporter.envoy.models.envoy import EnvoyData
 from envoy_exporter.envoy.updaters.base import EnvoyUpdater
-from envoy_exporter.envoy.updaters.ensemble import EnvoyEnembleUpdater
+from envoy_exporter.envoy.updaters.ensemble import EnvoyEnsembleUpdater
 from envoy_exporter.envoy.updaters.generator import EnvoyGeneratorUpdater
 from envoy_exporter.envoy.updaters.inventory import EnvoyInventoryUpdater
 from envoy_exporter.envoy.updaters.tariff import EnvoyTariffUpdater
@@ -47,7 +47,7 @@ FIELDS = (
     "acb_inventory",
 )
 OURS: dict[str, type[EnvoyUpdater]] = {
-    "ensemble": EnvoyEnembleUpdater,
+    "ensemble": EnvoyEnsembleUpdater,
     "inventory": EnvoyInventoryUpdater,
     "tariff": EnvoyTariffUpdater,
     "generator": EnvoyGeneratorUpdater,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,6 +107,29 @@ def test_plain_http_to_the_tls_port_fails(tls_server: tuple[ExporterServer, Path
     assert requests.get(server.url + "-/healthy", verify=str(cert), timeout=10).status_code == 200
 
 
+def test_slow_tls_clients_do_not_stop_the_server(tls_server: tuple[ExporterServer, Path]) -> None:
+    # Issue 13 item 1 over TLS: silent peers that never finish a handshake, and clients that
+    # sent half a request over TLS, each cost a connection; others are still answered.
+    server, cert = tls_server
+    client = ssl.create_default_context(cafile=str(cert))
+    held: list[socket.socket] = []
+    try:
+        for i in range(100):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            if i % 2:
+                sock = client.wrap_socket(sock, server_hostname="127.0.0.1")
+                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            held.append(sock)
+        answer = requests.get(server.url + "-/healthy", verify=str(cert), timeout=5)
+        assert answer.status_code == 200
+        auth = ("prometheus", PASSWORD)
+        answer = requests.get(server.url + "metrics", verify=str(cert), auth=auth, timeout=5)
+        assert answer.text.startswith("enphase_up 1")
+    finally:
+        for sock in held:
+            sock.close()
+
+
 def test_basic_auth_only(tmp_path: Path) -> None:
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     web = tmp_path / "web.yml"
@@ -125,6 +150,21 @@ def test_check_basic_auth_caches_without_weakening(tmp_path: Path) -> None:
     assert web.check_basic_auth("u", "pw") and web.check_basic_auth("u", "pw")
     assert not web.check_basic_auth("u", "pw2")
     assert not web.check_basic_auth("v", "pw")
+
+
+@pytest.mark.parametrize("costs", [(4,), (5, 6)])
+def test_unknown_user_checked_at_the_configured_cost(
+    tmp_path: Path, costs: tuple[int, ...]
+) -> None:
+    # An unknown name was checked against a cost-10 dummy while users had cost 12: the time
+    # of a 401 told which names exist. The dummy now has the configured (highest) cost.
+    users = {
+        f"u{cost}": bcrypt.hashpw(b"pw", bcrypt.gensalt(rounds=cost)).decode() for cost in costs
+    }
+    web = parse_web_config({"basic_auth_users": users}, tmp_path)
+    assert web.unknown_user_hash.startswith(f"$2b${max(costs):02d}$".encode())
+    assert not web.check_basic_auth("nobody", "pw")
+    assert not web.check_basic_auth("nobody", "")
 
 
 def test_web_config_errors_are_all_reported(tmp_path: Path) -> None:

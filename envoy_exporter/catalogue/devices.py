@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-from .spec import DataSelector, MetricSpec, celsius_metric, field_metric
+from functools import partial
 
-_COMMON: dict[str, tuple[str, str, str]] = {
-    # model field: (metric suffix, help, unit)
-    "admin_state": ("admin_state", "Administrative state code", ""),
-    "comm_level_2_4_ghz": ("comm_level_2_4_ghz", "2.4 GHz radio signal level (0-5)", ""),
-    "comm_level_sub_ghz": ("comm_level_sub_ghz", "Sub-GHz radio signal level (0-5)", ""),
-    "communicating": ("communicating", "1 when the device communicates with the gateway", ""),
-    "operating": ("operating", "1 when the device is operating", ""),
-    "firmware_loaded_date": (
-        "firmware_loaded_timestamp_seconds",
-        "Time its firmware was loaded (Unix seconds)",
-        "seconds",
-    ),
-    "installed_date": (
-        "installed_timestamp_seconds",
-        "Time it was installed (Unix seconds)",
-        "seconds",
-    ),
-    "last_report_date": (
-        "last_report_timestamp_seconds",
-        "Time of its last report to the gateway (Unix seconds)",
-        "seconds",
-    ),
-}
+from .spec import DataSelector, MetricSpec, metric
 
 
 def device_specs(
@@ -41,32 +19,59 @@ def device_specs(
     subsystem: str,
 ) -> list[MetricSpec]:
     """The shared device metrics (`fields` names which the model has), plus its temperature."""
+    device = partial(
+        metric, subsystem=subsystem, model=model, select=select, source=source, labels=labels
+    )
     specs = [
-        field_metric(
-            f"enphase_{prefix}_{_COMMON[f][0]}",
-            f"{what}: {_COMMON[f][1]}",
-            model=model,
-            field=f,
-            select=select,
-            source=source,
-            labels=labels,
-            unit=_COMMON[f][2],
-            subsystem=subsystem,
-        )
-        for f in fields
-        if f in _COMMON
+        device(
+            f"enphase_{prefix}_admin_state",
+            f"{what}: Administrative state code",
+            field="admin_state",
+        ),
+        device(
+            f"enphase_{prefix}_comm_level_2_4_ghz",
+            f"{what}: 2.4 GHz radio signal level (0-5)",
+            field="comm_level_2_4_ghz",
+        ),
+        device(
+            f"enphase_{prefix}_comm_level_sub_ghz",
+            f"{what}: Sub-GHz radio signal level (0-5)",
+            field="comm_level_sub_ghz",
+        ),
+        device(
+            f"enphase_{prefix}_communicating",
+            f"{what}: 1 when the device communicates with the gateway",
+            field="communicating",
+        ),
+        device(
+            f"enphase_{prefix}_operating",
+            f"{what}: 1 when the device is operating",
+            field="operating",
+        ),
+        device(
+            f"enphase_{prefix}_firmware_loaded_timestamp_seconds",
+            f"{what}: Time its firmware was loaded (Unix seconds)",
+            field="firmware_loaded_date",
+            unit="seconds",
+        ),
+        device(
+            f"enphase_{prefix}_installed_timestamp_seconds",
+            f"{what}: Time it was installed (Unix seconds)",
+            field="installed_date",
+            unit="seconds",
+        ),
+        device(
+            f"enphase_{prefix}_last_report_timestamp_seconds",
+            f"{what}: Time of its last report to the gateway (Unix seconds)",
+            field="last_report_date",
+            unit="seconds",
+        ),
+        device(
+            f"enphase_{prefix}_temperature_celsius",
+            f"{what}: temperature",
+            field="temperature",
+            unit="celsius",
+        ),
     ]
-    if "temperature" in fields:
-        specs.append(
-            celsius_metric(
-                f"enphase_{prefix}_temperature_celsius",
-                f"{what}: temperature",
-                model=model,
-                field="temperature",
-                select=select,
-                source=source,
-                labels=labels,
-                subsystem=subsystem,
-            )
-        )
-    return specs
+    # `fields` names those the model has
+    return [spec for spec in specs if spec.covers[0].partition(".")[2] in fields]

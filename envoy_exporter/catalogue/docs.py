@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from . import CATALOGUE, EXCLUDED_FIELDS
-from .spec import MetricSpec
-
-_TITLES = {
-    "gateway": "Gateway",
-    "system": "Production and consumption",
-    "meters": "Current transformers (CT meters)",
-    "inverters": "Microinverters",
-    "batteries": "Batteries",
-    "ensemble": "System controller, collar, combiner, relays, storage settings, generator",
-    "exporter": "Exporter health",
-}
+from . import CATALOGUE
+from .spec import SUBSYSTEMS, MetricSpec
 
 _HEADER = """# Metrics
 
@@ -49,7 +39,7 @@ def _row(spec: MetricSpec) -> str:
 def render_markdown() -> str:
     """The whole of docs/metrics.md."""
     lines = [_HEADER]
-    for subsystem, title in _TITLES.items():
+    for subsystem, title in SUBSYSTEMS.items():
         specs = [s for s in CATALOGUE if s.subsystem == subsystem]
         if not specs:
             continue
@@ -60,10 +50,6 @@ def render_markdown() -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         lines += [_row(spec) for spec in specs]
-        lines.append("")
-    if EXCLUDED_FIELDS:
-        lines += ["## Model fields not exported", "", "| field | why |", "| --- | --- |"]
-        lines += [f"| `{field}` | {why} |" for field, why in sorted(EXCLUDED_FIELDS.items())]
         lines.append("")
     return "\n".join([*lines, *_promtool_section()])
 

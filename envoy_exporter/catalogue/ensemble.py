@@ -11,11 +11,9 @@ from .spec import (
     PERCENT_TO_RATIO,
     DataSelector,
     MetricSpec,
-    field_builder,
-    info_metric,
     keyed,
+    metric,
     one,
-    state_metric,
 )
 
 if TYPE_CHECKING:
@@ -49,11 +47,8 @@ _COLLAR = one("collar", _ENSEMBLE)
 _C6CC = one("c6cc", _ENSEMBLE)
 
 
-_g = field_builder("ensemble")
-
-
 def _identity(prefix: str, what: str, model: str, select: Any, extra: dict[str, str]) -> MetricSpec:
-    return info_metric(
+    return metric(
         f"enphase_{prefix}_info",
         f"{what} identity",
         model=model,
@@ -81,7 +76,7 @@ DEVICES: tuple[MetricSpec, ...] = (
         subsystem="ensemble",
     ),
     _identity("enpower", "System controller", "EnvoyEnpower", _ENPOWER, {}),
-    state_metric(
+    metric(
         "enphase_enpower_mains_admin_state",
         "Requested state of the grid relay",
         model="EnvoyEnpower",
@@ -91,7 +86,7 @@ DEVICES: tuple[MetricSpec, ...] = (
         states=("open", "closed"),
         subsystem="ensemble",
     ),
-    state_metric(
+    metric(
         "enphase_enpower_mains_oper_state",
         "Actual state of the grid relay",
         model="EnvoyEnpower",
@@ -101,7 +96,7 @@ DEVICES: tuple[MetricSpec, ...] = (
         states=("open", "closed"),
         subsystem="ensemble",
     ),
-    state_metric(
+    metric(
         "enphase_enpower_grid_mode",
         "Grid mode of the system controller",
         model="EnvoyEnpower",
@@ -128,13 +123,14 @@ DEVICES: tuple[MetricSpec, ...] = (
         _COLLAR,
         {"mid_state": "mid_state", "grid_state": "grid_state", "collar_state": "collar_state"},
     ),
-    _g(
+    metric(
         "enphase_collar_control_error",
         "IQ Meter Collar control error code",
-        "EnvoyCollar",
-        "control_error",
-        _COLLAR,
-        _INVENTORY,
+        subsystem="ensemble",
+        model="EnvoyCollar",
+        field="control_error",
+        select=_COLLAR,
+        source=_INVENTORY,
     ),
     *device_specs(
         "c6cc",
@@ -156,7 +152,7 @@ _RELAYS = keyed("dry_contact_settings", _ENSEMBLE)
 _RELAY = ("id",)
 
 DRY_CONTACTS: tuple[MetricSpec, ...] = (
-    state_metric(
+    metric(
         "enphase_dry_contact_status",
         "Dry contact relay position",
         model="EnvoyDryContactStatus",
@@ -167,7 +163,7 @@ DRY_CONTACTS: tuple[MetricSpec, ...] = (
         labels=_RELAY,
         subsystem="ensemble",
     ),
-    info_metric(
+    metric(
         "enphase_dry_contact_info",
         "Dry contact relay configuration",
         model="EnvoyDryContactSettings",
@@ -184,81 +180,89 @@ DRY_CONTACTS: tuple[MetricSpec, ...] = (
             "generator_action": "generator_action",
         },
     ),
-    _g(
+    metric(
         "enphase_dry_contact_soc_low_ratio",
         "Battery charge at which the relay sheds its load",
-        "EnvoyDryContactSettings",
-        "soc_low",
-        _RELAYS,
-        _RELAY_SETTINGS_SRC,
+        subsystem="ensemble",
+        model="EnvoyDryContactSettings",
+        field="soc_low",
+        select=_RELAYS,
+        source=_RELAY_SETTINGS_SRC,
         labels=_RELAY,
         unit="ratio",
         scale=PERCENT_TO_RATIO,
     ),
-    _g(
+    metric(
         "enphase_dry_contact_soc_high_ratio",
         "Battery charge at which the relay restores its load",
-        "EnvoyDryContactSettings",
-        "soc_high",
-        _RELAYS,
-        _RELAY_SETTINGS_SRC,
+        subsystem="ensemble",
+        model="EnvoyDryContactSettings",
+        field="soc_high",
+        select=_RELAYS,
+        source=_RELAY_SETTINGS_SRC,
         labels=_RELAY,
         unit="ratio",
         scale=PERCENT_TO_RATIO,
     ),
-    _g(
+    metric(
         "enphase_dry_contact_override",
         "1 when the relay is overridden",
-        "EnvoyDryContactSettings",
-        "override",
-        _RELAYS,
-        _RELAY_SETTINGS_SRC,
+        subsystem="ensemble",
+        model="EnvoyDryContactSettings",
+        field="override",
+        select=_RELAYS,
+        source=_RELAY_SETTINGS_SRC,
         labels=_RELAY,
     ),
-    _g(
+    metric(
         "enphase_dry_contact_manual_override",
         "1 when the relay is manually overridden",
-        "EnvoyDryContactSettings",
-        "manual_override",
-        _RELAYS,
-        _RELAY_SETTINGS_SRC,
+        subsystem="ensemble",
+        model="EnvoyDryContactSettings",
+        field="manual_override",
+        select=_RELAYS,
+        source=_RELAY_SETTINGS_SRC,
         labels=_RELAY,
     ),
-    _g(
+    metric(
         "enphase_dry_contact_black_start",
         "Black start setting of the relay",
-        "EnvoyDryContactSettings",
-        "black_start",
-        _RELAYS,
-        _RELAY_SETTINGS_SRC,
+        subsystem="ensemble",
+        model="EnvoyDryContactSettings",
+        field="black_start",
+        select=_RELAYS,
+        source=_RELAY_SETTINGS_SRC,
         labels=_RELAY,
     ),
-    _g(
+    metric(
         "enphase_dry_contact_priority",
         "Load shedding priority of the relay",
-        "EnvoyDryContactSettings",
-        "priority",
-        _RELAYS,
-        _RELAY_SETTINGS_SRC,
+        subsystem="ensemble",
+        model="EnvoyDryContactSettings",
+        field="priority",
+        select=_RELAYS,
+        source=_RELAY_SETTINGS_SRC,
         labels=_RELAY,
     ),
-    _g(
+    metric(
         "enphase_dry_contact_essential_start_time_seconds",
         "Start of the relay's essential period, as the gateway states it",
-        "EnvoyDryContactSettings",
-        "essential_start_time",
-        _RELAYS,
-        _RELAY_SETTINGS_SRC,
+        subsystem="ensemble",
+        model="EnvoyDryContactSettings",
+        field="essential_start_time",
+        select=_RELAYS,
+        source=_RELAY_SETTINGS_SRC,
         labels=_RELAY,
         unit="seconds",
     ),
-    _g(
+    metric(
         "enphase_dry_contact_essential_end_time_seconds",
         "End of the relay's essential period, as the gateway states it",
-        "EnvoyDryContactSettings",
-        "essential_end_time",
-        _RELAYS,
-        _RELAY_SETTINGS_SRC,
+        subsystem="ensemble",
+        model="EnvoyDryContactSettings",
+        field="essential_end_time",
+        select=_RELAYS,
+        source=_RELAY_SETTINGS_SRC,
         labels=_RELAY,
         unit="seconds",
     ),
@@ -275,7 +279,7 @@ def _storage_settings(data: EnvoyData) -> Iterator[tuple[tuple[str, ...], Any]]:
 _TARIFF = "/admin/lib/tariff"
 _STORAGE_SETTINGS = DataSelector(("tariff",), ("tariff",), _storage_settings)
 STORAGE: tuple[MetricSpec, ...] = (
-    state_metric(
+    metric(
         "enphase_storage_mode",
         "Battery storage mode",
         model="EnvoyStorageSettings",
@@ -286,41 +290,45 @@ STORAGE: tuple[MetricSpec, ...] = (
         state_label="mode",
         subsystem="ensemble",
     ),
-    _g(
+    metric(
         "enphase_storage_reserve_state_of_charge_ratio",
         "Battery charge kept in reserve",
-        "EnvoyStorageSettings",
-        "reserved_soc",
-        _STORAGE_SETTINGS,
-        _TARIFF,
+        subsystem="ensemble",
+        model="EnvoyStorageSettings",
+        field="reserved_soc",
+        select=_STORAGE_SETTINGS,
+        source=_TARIFF,
         unit="ratio",
         scale=PERCENT_TO_RATIO,
     ),
-    _g(
+    metric(
         "enphase_storage_very_low_state_of_charge_ratio",
         "Battery charge deemed very low",
-        "EnvoyStorageSettings",
-        "very_low_soc",
-        _STORAGE_SETTINGS,
-        _TARIFF,
+        subsystem="ensemble",
+        model="EnvoyStorageSettings",
+        field="very_low_soc",
+        select=_STORAGE_SETTINGS,
+        source=_TARIFF,
         unit="ratio",
         scale=PERCENT_TO_RATIO,
     ),
-    _g(
+    metric(
         "enphase_storage_charge_from_grid",
         "1 when batteries may charge from the grid",
-        "EnvoyStorageSettings",
-        "charge_from_grid",
-        _STORAGE_SETTINGS,
-        _TARIFF,
+        subsystem="ensemble",
+        model="EnvoyStorageSettings",
+        field="charge_from_grid",
+        select=_STORAGE_SETTINGS,
+        source=_TARIFF,
     ),
-    _g(
+    metric(
         "enphase_storage_optimised_schedules",
         "1 when optimised schedules are enabled",
-        "EnvoyStorageSettings",
-        "opt_schedules",
-        _STORAGE_SETTINGS,
-        _TARIFF,
+        subsystem="ensemble",
+        model="EnvoyStorageSettings",
+        field="opt_schedules",
+        select=_STORAGE_SETTINGS,
+        source=_TARIFF,
     ),
 )
 

@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING
 
-from .spec import Kind, MetricSpec, Sample
+from .spec import MetricSpec, Sample, metric
 
 if TYPE_CHECKING:
     from ..collector.snapshot import Snapshot
-
-
-def _spec(
-    name: str,
-    kind: Kind,
-    unit: str,
-    help_text: str,
-    labels: tuple[str, ...],
-    extract: Callable[[Snapshot], Iterator[Sample]],
-    source: str,
-    covers: tuple[str, ...] = (),
-) -> MetricSpec:
-    subsystem = "exporter" if name.startswith("enphase_exporter_") else "gateway"
-    return MetricSpec(
-        name=name,
-        kind=kind,
-        unit=unit,
-        help=f"{help_text} (source: {source})",
-        labels=labels,
-        extract=extract,
-        source=source,
-        covers=covers,
-        subsystem=subsystem,
-    )
 
 
 def _up(s: Snapshot) -> Iterator[Sample]:
@@ -77,87 +54,81 @@ def _property(name: str) -> Callable[[Snapshot], Iterator[Sample]]:
     return extract
 
 
-_PROPERTIES = (
-    ("enphase_phases", "phase_count", "Number of phases configured for the CT meters"),
-    ("enphase_active_phases", "active_phase_count", "Number of phases reporting production"),
-    ("enphase_ct_meters", "ct_meter_count", "Number of enabled CT meters"),
-    (
-        "enphase_acb_reported",
-        "acb_batteries_reported",
-        "Number of AC Batteries in production's storage section",
-    ),
-)
-
+_LAYOUT = "/ivp/meters and the probe"
+_gateway = partial(metric, subsystem="gateway")
 GATEWAY: tuple[MetricSpec, ...] = (
-    _spec(
+    _gateway(
         "enphase_up",
-        "gauge",
-        "",
         "1 when the last refresh reached the gateway, its login was accepted and a part has"
         " data to show; 0 otherwise",
-        (),
-        _up,
-        "every endpoint",
+        source="every endpoint",
+        extract=_up,
     ),
-    _spec(
+    _gateway(
         "enphase_info",
-        "info",
-        "",
         "Gateway identity and the address it is read at, always 1",
-        ("serial", "firmware", "part_number", "model", "host"),
-        _info,
-        "/info and the probe",
+        source="/info and the probe",
+        kind="info",
+        labels=("serial", "firmware", "part_number", "model", "host"),
+        extract=_info,
     ),
-    _spec(
+    _gateway(
         "enphase_supported_feature",
-        "gauge",
-        "",
         "1 for each feature the probe found",
-        ("feature",),
-        _features,
-        "the probe",
+        source="the probe",
+        labels=("feature",),
+        extract=_features,
     ),
-    _spec(
+    _gateway(
         "enphase_poor_data_quality",
-        "gauge",
-        "",
         "1 when the gateway's data shows a known firmware fault (all production zero at boot)",
-        (),
-        _poor_quality,
-        "the updaters",
+        source="the updaters",
+        extract=_poor_quality,
     ),
-    _spec(
+    _gateway(
         "enphase_interface_info",
-        "info",
-        "",
         "Network interface of the gateway, always 1",
-        ("interface_type", "timezone", "dhcp"),
-        _interface_info,
-        "/home",
+        source="/home",
+        kind="info",
+        labels=("interface_type", "timezone", "dhcp"),
+        extract=_interface_info,
         covers=("EnvoyInterfaceInformation.dhcp",),
     ),
-    _spec(
+    _gateway(
         "enphase_software_build_timestamp_seconds",
-        "gauge",
-        "seconds",
         "Build time of the gateway software (Unix seconds)",
-        (),
-        _software_build,
-        "/home",
+        source="/home",
+        unit="seconds",
+        extract=_software_build,
         covers=("EnvoyInterfaceInformation.software_build_epoch",),
     ),
-    *(
-        _spec(
-            name,
-            "gauge",
-            "",
-            text,
-            (),
-            _property(attr),
-            "/ivp/meters and the probe",
-            covers=(f"CommonProperties.{attr}",),
-        )
-        for name, attr, text in _PROPERTIES
+    _gateway(
+        "enphase_phases",
+        "Number of phases configured for the CT meters",
+        source=_LAYOUT,
+        extract=_property("phase_count"),
+        covers=("CommonProperties.phase_count",),
+    ),
+    _gateway(
+        "enphase_active_phases",
+        "Number of phases reporting production",
+        source=_LAYOUT,
+        extract=_property("active_phase_count"),
+        covers=("CommonProperties.active_phase_count",),
+    ),
+    _gateway(
+        "enphase_ct_meters",
+        "Number of enabled CT meters",
+        source=_LAYOUT,
+        extract=_property("ct_meter_count"),
+        covers=("CommonProperties.ct_meter_count",),
+    ),
+    _gateway(
+        "enphase_acb_reported",
+        "Number of AC Batteries in production's storage section",
+        source=_LAYOUT,
+        extract=_property("acb_batteries_reported"),
+        covers=("CommonProperties.acb_batteries_reported",),
     ),
 )
 
@@ -191,127 +162,116 @@ def _scalar(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
 
 
 _T = "the exporter"
+_exporter = partial(metric, subsystem="exporter", source=_T)
 EXPORTER: tuple[MetricSpec, ...] = (
-    _spec(
+    _exporter(
         "enphase_exporter_collector_success",
-        "gauge",
-        "",
         "1 when the part (client updater) was read at the last refresh",
-        ("collector",),
-        _part_values("ok"),
-        _T,
+        labels=("collector",),
+        extract=_part_values("ok"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_collector_duration_seconds",
-        "gauge",
-        "seconds",
         "Time the part took at the last refresh, answers served from the schedule's store included",
-        ("collector",),
-        _part_values("duration_seconds"),
-        _T,
+        unit="seconds",
+        labels=("collector",),
+        extract=_part_values("duration_seconds"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_data_age_seconds",
-        "gauge",
-        "seconds",
         "Age of the freshest "
         "gateway answer behind the part's values; past 3 intervals the values are dropped",
-        ("collector",),
-        _part_values("age_seconds"),
-        _T,
+        unit="seconds",
+        labels=("collector",),
+        extract=_part_values("age_seconds"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_data_stale",
-        "gauge",
-        "",
         "1 when the part's values are dropped for being older than 3 refresh intervals",
-        ("collector",),
-        _part_values("stale"),
-        _T,
+        labels=("collector",),
+        extract=_part_values("stale"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_refresh_interval_seconds",
-        "gauge",
-        "seconds",
         "Effective refresh interval of the endpoint, after the busy-time budget",
-        ("endpoint",),
-        _mapping("intervals"),
-        _T,
+        unit="seconds",
+        labels=("endpoint",),
+        extract=_mapping("intervals"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_endpoint_latency_seconds",
-        "gauge",
-        "seconds",
         "Estimated time the gateway takes to answer the endpoint",
-        ("endpoint",),
-        _mapping("latencies"),
-        _T,
+        unit="seconds",
+        labels=("endpoint",),
+        extract=_mapping("latencies"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_requests_total",
-        "counter",
-        "",
         'Requests sent to the gateway, by answer status code ("error" when none came)',
-        ("endpoint", "code"),
-        _mapping("requests"),
-        _T,
+        kind="counter",
+        labels=("endpoint", "code"),
+        extract=_mapping("requests"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_request_duration_seconds_total",
-        "counter",
-        "seconds",
         "Time spent waiting for the gateway's answers",
-        ("endpoint",),
-        _mapping("request_seconds"),
-        _T,
+        kind="counter",
+        unit="seconds",
+        labels=("endpoint",),
+        extract=_mapping("request_seconds"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_gateway_busy_ratio",
-        "gauge",
-        "ratio",
         "Estimated share of the gateway's time spent answering this exporter",
-        (),
-        _scalar("busy_ratio"),
-        _T,
+        unit="ratio",
+        extract=_scalar("busy_ratio"),
     ),
-    _spec(
+    _exporter(
+        "enphase_exporter_busy_budget_exceeded",
+        "1 when power and state endpoints alone keep the gateway busier than the busy budget "
+        "allows (they are read on time anyway)",
+        extract=_scalar("busy_budget_exceeded"),
+    ),
+    _exporter(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
-        "gauge",
-        "seconds",
         "Time of the last refresh that read the gateway (Unix seconds)",
-        (),
-        _scalar("last_success"),
-        _T,
+        unit="seconds",
+        extract=_scalar("last_success"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_token_expiry_timestamp_seconds",
-        "gauge",
-        "seconds",
         "Expiry of the gateway token in use (Unix seconds)",
-        (),
-        _scalar("token_expiry"),
-        _T,
+        unit="seconds",
+        extract=_scalar("token_expiry"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_authentication_failed",
-        "gauge",
-        "",
         "1 when the credentials fail: the gateway or Enlighten refused them at the last "
         "login, the token expired, no token could be had, or the gateway refused them for "
         "the inverters (readable by every account) at the last probe",
-        (),
-        _scalar("auth_failed"),
-        _T,
+        extract=_scalar("auth_failed"),
     ),
-    _spec(
+    _exporter(
         "enphase_exporter_counter_decreases_total",
-        "counter",
-        "",
         "Times a lifetime energy counter of the gateway went backwards",
-        (),
-        _scalar("counter_decreases"),
-        _T,
+        kind="counter",
+        extract=_scalar("counter_decreases"),
     ),
 )
 
-SPECS: tuple[MetricSpec, ...] = (*GATEWAY, *EXPORTER)
+
+def _written_by_the_output(s: Snapshot) -> Iterator[Sample]:
+    return iter(())
+
+
+#: written by the Prometheus output, which applies the cap, only while series are left out
+SERIES_DROPPED = metric(
+    "enphase_exporter_series_dropped",
+    "Series of the gateway's data left out of this exposition because the target reached "
+    "its cap (max_series, default 20,000); absent below the cap",
+    subsystem="exporter",
+    source=_T,
+    extract=_written_by_the_output,
+)
+
+SPECS: tuple[MetricSpec, ...] = (*GATEWAY, *EXPORTER, SERIES_DROPPED)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
-from .spec import WH_TO_JOULES, MetricSpec, field_metric, keyed
+from .spec import WH_TO_JOULES, MetricSpec, keyed, metric
 
 _SOURCE = "/api/v1/production/inverters or /ivp/pdm/device_data"
 _DETAIL = "/ivp/pdm/device_data"
@@ -12,103 +12,106 @@ _MODEL = "EnvoyInverter"
 _SELECT = keyed("inverters", ("inverters", "device_data_inverters"))
 
 
-def _metric(name: str, help_text: str, field: str, unit: str, **kw: Any) -> MetricSpec:
-    source = kw.pop("source", _SOURCE)
-    return field_metric(
-        f"enphase_inverter_{name}",
-        help_text,
-        model=_MODEL,
-        field=field,
-        select=_SELECT,
-        source=source,
-        labels=("serial",),
-        unit=unit,
-        subsystem="inverters",
-        **kw,
-    )
+# Every entry reads one field of each inverter, labelled by serial.
+_inverter = partial(metric, subsystem="inverters", model=_MODEL, select=_SELECT, labels=("serial",))
 
 
 SPECS: tuple[MetricSpec, ...] = (
-    _metric("power_watts", "Power of the inverter's last report", "last_report_watts", "watts"),
-    _metric(
-        "max_power_watts", "Highest power the inverter has reported", "max_report_watts", "watts"
+    _inverter(
+        "enphase_inverter_power_watts",
+        "Power of the inverter's last report",
+        field="last_report_watts",
+        unit="watts",
+        source=_SOURCE,
     ),
-    _metric(
-        "last_report_timestamp_seconds",
+    _inverter(
+        "enphase_inverter_max_power_watts",
+        "Highest power the inverter has reported",
+        field="max_report_watts",
+        unit="watts",
+        source=_SOURCE,
+    ),
+    _inverter(
+        "enphase_inverter_last_report_timestamp_seconds",
         "Time of the inverter's last report (Unix seconds)",
-        "last_report_date",
-        "seconds",
+        field="last_report_date",
+        unit="seconds",
+        source=_SOURCE,
     ),
-    _metric(
-        "dc_voltage_volts",
+    _inverter(
+        "enphase_inverter_dc_voltage_volts",
         "DC (panel) voltage at the last report",
-        "dc_voltage",
-        "volts",
+        field="dc_voltage",
+        unit="volts",
         source=_DETAIL,
     ),
-    _metric(
-        "dc_current_amperes",
+    _inverter(
+        "enphase_inverter_dc_current_amperes",
         "DC (panel) current at the last report",
-        "dc_current",
-        "amperes",
+        field="dc_current",
+        unit="amperes",
         source=_DETAIL,
     ),
-    _metric(
-        "ac_voltage_volts", "AC voltage at the last report", "ac_voltage", "volts", source=_DETAIL
+    _inverter(
+        "enphase_inverter_ac_voltage_volts",
+        "AC voltage at the last report",
+        field="ac_voltage",
+        unit="volts",
+        source=_DETAIL,
     ),
-    _metric(
-        "ac_current_amperes",
+    _inverter(
+        "enphase_inverter_ac_current_amperes",
         "AC current at the last report",
-        "ac_current",
-        "amperes",
+        field="ac_current",
+        unit="amperes",
         source=_DETAIL,
     ),
-    _metric(
-        "ac_frequency_hertz",
+    _inverter(
+        "enphase_inverter_ac_frequency_hertz",
         "AC frequency at the last report",
-        "ac_frequency",
-        "hertz",
+        field="ac_frequency",
+        unit="hertz",
         source=_DETAIL,
     ),
-    _metric(
-        "temperature_celsius",
+    _inverter(
+        "enphase_inverter_temperature_celsius",
         "Channel temperature at the last report",
-        "temperature",
-        "celsius",
+        field="temperature",
+        unit="celsius",
         source=_DETAIL,
     ),
-    _metric(
-        "energy_joules_total",
+    _inverter(
+        "enphase_inverter_energy_joules_total",
         "Lifetime energy produced by the inverter",
-        "lifetime_energy",
-        "joules",
+        field="lifetime_energy",
+        unit="joules",
+        source=_DETAIL,
         scale=WH_TO_JOULES,
         kind="counter",
-        source=_DETAIL,
     ),
     # The client computes energy_produced as the period's joules / duration / 3.6, so x 3.6
     # gives back joules per second: the average power over the report period.
-    _metric(
-        "average_power_watts",
+    _inverter(
+        "enphase_inverter_average_power_watts",
         "Average power over the last report period (joulesProduced / duration)",
-        "energy_produced",
-        "watts",
+        field="energy_produced",
+        unit="watts",
+        source=_DETAIL,
         scale=3.6,
-        source=_DETAIL,
     ),
-    _metric(
-        "energy_today_joules",
+    _inverter(
+        "enphase_inverter_energy_today_joules",
         "Energy produced by the inverter since midnight",
-        "energy_today",
-        "joules",
-        scale=WH_TO_JOULES,
+        field="energy_today",
+        unit="joules",
         source=_DETAIL,
+        scale=WH_TO_JOULES,
     ),
-    _metric(
-        "last_report_duration_seconds",
+    _inverter(
+        "enphase_inverter_last_report_duration_seconds",
         "Length of the period the last report covers",
-        "last_report_duration",
-        "seconds",
+        field="last_report_duration",
+        unit="seconds",
         source=_DETAIL,
     ),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .spec import (
@@ -10,8 +11,7 @@ from .spec import (
     DataSelector,
     MetricSpec,
     Sample,
-    field_metric,
-    state_metric,
+    metric,
 )
 
 if TYPE_CHECKING:
@@ -84,62 +84,69 @@ def _readings(scope: str) -> list[MetricSpec]:
     infix = "phase_" if phase else ""
     where = " on one phase" if phase else " (all phases)"
 
-    def metric(suffix: str, help_text: str, field: str, unit: str, **kw: Any) -> MetricSpec:
-        return field_metric(
-            f"enphase_ct_{infix}{suffix}",
-            help_text + where,
-            model=_MODEL,
-            field=field,
-            select=select,
-            source=_SOURCE,
-            labels=labels,
-            unit=unit,
-            subsystem="meters",
-            **kw,
-        )
-
+    ct = partial(
+        metric, subsystem="meters", model=_MODEL, select=select, source=_SOURCE, labels=labels
+    )
     return [
-        metric(
-            "power_watts",
-            "Active power through the CT, positive when delivering",
-            "active_power",
-            "watts",
+        ct(
+            f"enphase_ct_{infix}power_watts",
+            "Active power through the CT, positive when delivering" + where,
+            field="active_power",
+            unit="watts",
         ),
-        metric(
-            "energy_delivered_joules_total",
-            "Lifetime energy delivered through the CT",
-            "energy_delivered",
-            "joules",
+        ct(
+            f"enphase_ct_{infix}energy_delivered_joules_total",
+            "Lifetime energy delivered through the CT" + where,
+            field="energy_delivered",
+            unit="joules",
             scale=WH_TO_JOULES,
             kind="counter",
         ),
-        metric(
-            "energy_received_joules_total",
-            "Lifetime energy received through the CT",
-            "energy_received",
-            "joules",
+        ct(
+            f"enphase_ct_{infix}energy_received_joules_total",
+            "Lifetime energy received through the CT" + where,
+            field="energy_received",
+            unit="joules",
             scale=WH_TO_JOULES,
             kind="counter",
         ),
-        metric("power_factor", "Power factor measured by the CT (-1 to 1)", "power_factor", ""),
-        metric(
-            "voltage_volts",
-            "Voltage measured by the CT; the gateway sums the phases' voltages in the "
-            "all-phase reading"
-            if not phase
-            else "Voltage measured by the CT",
-            "voltage",
-            "volts",
+        ct(
+            f"enphase_ct_{infix}power_factor",
+            "Power factor measured by the CT (-1 to 1)" + where,
+            field="power_factor",
+            unit="",
         ),
-        metric("current_amperes", "Current measured by the CT", "current", "amperes"),
-        metric("frequency_hertz", "Grid frequency measured by the CT", "frequency", "hertz"),
+        ct(
+            f"enphase_ct_{infix}voltage_volts",
+            (
+                "Voltage measured by the CT; the gateway sums the phases' voltages in the "
+                "all-phase reading"
+                if not phase
+                else "Voltage measured by the CT"
+            )
+            + where,
+            field="voltage",
+            unit="volts",
+        ),
+        ct(
+            f"enphase_ct_{infix}current_amperes",
+            "Current measured by the CT" + where,
+            field="current",
+            unit="amperes",
+        ),
+        ct(
+            f"enphase_ct_{infix}frequency_hertz",
+            "Grid frequency measured by the CT" + where,
+            field="frequency",
+            unit="hertz",
+        ),
     ]
 
 
 SPECS: tuple[MetricSpec, ...] = (
     *_readings("site"),
     *_readings("phase"),
-    field_metric(
+    metric(
         "enphase_ct_reading_timestamp_seconds",
         "Time of the CT reading (Unix seconds)",
         model=_MODEL,
@@ -150,7 +157,7 @@ SPECS: tuple[MetricSpec, ...] = (
         unit="seconds",
         subsystem="meters",
     ),
-    state_metric(
+    metric(
         "enphase_ct_metering_status",
         "Metering status of the CT",
         model=_MODEL,
@@ -162,7 +169,7 @@ SPECS: tuple[MetricSpec, ...] = (
         state_label="status",
         subsystem="meters",
     ),
-    state_metric(
+    metric(
         "enphase_ct_state",
         "Configured state of the CT",
         model=_MODEL,
@@ -173,18 +180,15 @@ SPECS: tuple[MetricSpec, ...] = (
         labels=("ct",),
         subsystem="meters",
     ),
-    MetricSpec(
-        name="enphase_ct_status_flag",
-        kind="gauge",
-        unit="",
-        help=f"1 for each status flag the CT raises, 0 for known flags it does not "
-        f"(source: {_SOURCE}, {_MODEL}.status_flags)",
-        labels=("ct", "flag"),
-        extract=_status_flags,
-        source=_SOURCE,
-        covers=(f"{_MODEL}.status_flags",),
+    metric(
+        "enphase_ct_status_flag",
+        "1 for each status flag the CT raises, 0 for known flags it does not",
         subsystem="meters",
-        reads=ct_meters.reads,
-        parts=ct_meters.parts,
+        source=_SOURCE,
+        model=_MODEL,
+        field="status_flags",
+        select=ct_meters,
+        extract=_status_flags,
+        labels=("ct", "flag"),
     ),
 )

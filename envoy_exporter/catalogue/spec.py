@@ -7,7 +7,7 @@ names and an extractor turning a Snapshot into (label values, value) samples. Ou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -16,6 +16,31 @@ if TYPE_CHECKING:
     from ..envoy.models.envoy import EnvoyData
 
 Kind = Literal["gauge", "counter", "info", "stateset"]
+
+#: unit word (the name's suffix) -> its UCUM symbol, for OpenTelemetry. A symbol in braces
+#: is an annotation: the OpenTelemetry-to-Prometheus translators have no word for it, so the
+#: word stays in the pushed name.
+UNITS = {
+    "watts": "W",
+    "joules": "J",
+    "volts": "V",
+    "amperes": "A",
+    "hertz": "Hz",
+    "celsius": "Cel",
+    "seconds": "s",
+    "ratio": "1",
+    "volt_amperes": "{VA}",
+}
+#: subsystem -> its title in docs/metrics.md, in the order of the docs and the exposition
+SUBSYSTEMS = {
+    "gateway": "Gateway",
+    "system": "Production and consumption",
+    "meters": "Current transformers (CT meters)",
+    "inverters": "Microinverters",
+    "batteries": "Batteries",
+    "ensemble": "System controller, collar, combiner, relays, storage settings, generator",
+    "exporter": "Exporter health",
+}
 
 # Unit scaling, kept as data so that every output applies the same factor.
 WH_TO_JOULES = 3600.0
@@ -134,117 +159,67 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def field_metric(
+def metric(
     name: str,
     help_text: str,
     *,
-    model: str,
-    field: str,
-    select: DataSelector,
+    subsystem: str,
     source: str,
+    select: DataSelector | None = None,
+    model: str = "",
+    field: str = "",
+    fields: Mapping[str, str] | None = None,
+    states: tuple[str, ...] = (),
+    state_label: str = "state",
+    extract: Extractor | None = None,
+    covers: tuple[str, ...] = (),
     labels: tuple[str, ...] = (),
     unit: str = "",
     scale: float = UNIT,
     kind: Kind = "gauge",
-    subsystem: str = "",
 ) -> MetricSpec:
-    """A metric read from one numeric model field."""
+    """The one way to declare a catalogue entry.
+
+    What it reads: `select` (the objects of the gateway's data) with `field` (a number, in
+    celsius converted from Fahrenheit when the gateway says so), `field` and `states` (a
+    state set) or `fields` (an `_info` metric: label -> model field); or its own `extract`,
+    beside `select` for data, without for the snapshot's health (written at every render).
+    """
+    if unit and unit not in UNITS:
+        raise ValueError(f"{name}: unknown unit {unit!r} (add it to catalogue.spec.UNITS)")
+    if subsystem not in SUBSYSTEMS:
+        raise ValueError(f"{name}: unknown subsystem {subsystem!r} (see catalogue.spec)")
+    shown: Kind = kind
+    where = f"{model}.{field}" if field else model
+    if extract is None:
+        if select is None:
+            raise ValueError(f"{name}: neither select nor extract")
+        if fields is not None:
+            shown, extract = "info", info_extractor(select, tuple(fields.values()))
+            labels, covers = (*labels, *fields), tuple(f"{model}.{f}" for f in fields.values())
+            help_text += ", always 1"
+        elif states:
+            shown, extract = "stateset", state_extractor(select, field, states)
+            labels = (*labels, state_label)
+            help_text += f"; 1 for the current {state_label}"
+        elif unit == "celsius":
+            extract = celsius_extractor(select, field)
+        else:
+            extract = field_extractor(select, field, scale)
+    covers = covers or ((f"{model}.{field}",) if field else ())
     return MetricSpec(
         name=name,
-        kind=kind,
+        kind=shown,
         unit=unit,
-        help=f"{help_text} (source: {source}, {model}.{field})",
+        help=f"{help_text} (source: {source}{', ' + where if where else ''})",
         labels=labels,
-        extract=field_extractor(select, field, scale),
+        extract=extract,
         source=source,
-        covers=(f"{model}.{field}",),
+        covers=covers,
         scale=scale,
         subsystem=subsystem,
-        reads=select.reads,
-        parts=select.parts,
-    )
-
-
-def field_builder(subsystem: str) -> Callable[..., MetricSpec]:
-    """A short positional form of field_metric for one subsystem's table:
-    (name, help, model, field, select, source, **keywords)."""
-
-    def build(
-        name: str,
-        help_text: str,
-        model: str,
-        field: str,
-        select: DataSelector,
-        source: str,
-        **kw: Any,
-    ) -> MetricSpec:
-        return field_metric(
-            name,
-            help_text,
-            model=model,
-            field=field,
-            select=select,
-            source=source,
-            subsystem=subsystem,
-            **kw,
-        )
-
-    return build
-
-
-def state_metric(
-    name: str,
-    help_text: str,
-    *,
-    model: str,
-    field: str,
-    select: DataSelector,
-    source: str,
-    states: tuple[str, ...],
-    labels: tuple[str, ...] = (),
-    state_label: str = "state",
-    subsystem: str = "",
-) -> MetricSpec:
-    """A state set read from one text/enum model field."""
-    return MetricSpec(
-        name=name,
-        kind="stateset",
-        unit="",
-        help=f"{help_text}; 1 for the current {state_label} (source: {source}, {model}.{field})",
-        labels=(*labels, state_label),
-        extract=state_extractor(select, field, states),
-        source=source,
-        covers=(f"{model}.{field}",),
-        subsystem=subsystem,
-        reads=select.reads,
-        parts=select.parts,
-    )
-
-
-def info_metric(
-    name: str,
-    help_text: str,
-    *,
-    model: str,
-    fields: dict[str, str],
-    select: DataSelector,
-    source: str,
-    labels: tuple[str, ...] = (),
-    subsystem: str = "",
-) -> MetricSpec:
-    """An `_info` metric: `fields` maps label name -> model field."""
-    return MetricSpec(
-        name=name,
-        kind="info",
-        unit="",
-        help=f"{help_text}, always 1 (source: {source}, {model})",
-        labels=(*labels, *fields),
-        extract=info_extractor(select, tuple(fields.values())),
-        source=source,
-        covers=tuple(f"{model}.{f}" for f in fields.values()),
-        subsystem=subsystem,
-        reads=select.reads,
-        parts=select.parts,
+        reads=select.reads if select is not None else (),
+        parts=select.parts if select is not None else None,
     )
 
 
@@ -311,30 +286,3 @@ def celsius_extractor(select: Selector, field: str) -> Extractor:
             yield Sample(labels, value)
 
     return extract
-
-
-def celsius_metric(
-    name: str,
-    help_text: str,
-    *,
-    model: str,
-    field: str,
-    select: DataSelector,
-    source: str,
-    labels: tuple[str, ...] = (),
-    subsystem: str = "",
-) -> MetricSpec:
-    """A temperature field, converted to Celsius when the gateway reports Fahrenheit."""
-    return MetricSpec(
-        name=name,
-        kind="gauge",
-        unit="celsius",
-        help=f"{help_text} (source: {source}, {model}.{field})",
-        labels=labels,
-        extract=celsius_extractor(select, field),
-        source=source,
-        covers=(f"{model}.{field}",),
-        subsystem=subsystem,
-        reads=select.reads,
-        parts=select.parts,
-    )

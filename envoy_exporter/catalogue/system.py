@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .power import phase_power, site_power
-from .spec import PRODUCTION_PARTS, WH_TO_JOULES, MetricSpec, field_metric, keyed, one
+from .spec import PRODUCTION_PARTS, WH_TO_JOULES, MetricSpec, keyed, metric, one
 
 _SOURCE = "/production.json, /api/v1/production or /production"
 _POWER_SOURCE = "/ivp/meters/readings activePower when CTs are installed, else " + _SOURCE
@@ -31,7 +31,7 @@ def _flow(
             else f"enphase_{prefix}_{infix}energy_lifetime_joules"
         )
         specs += [
-            field_metric(
+            metric(
                 f"enphase_{prefix}_{infix}power_watts",
                 f"Current {what} power{where}",
                 model=model,
@@ -42,7 +42,7 @@ def _flow(
                 unit="watts",
                 subsystem="system",
             ),
-            field_metric(
+            metric(
                 lifetime_name,
                 f"Lifetime {what} energy{where}"
                 + ("" if lifetime_counter else "; imports minus exports, so it can go down"),
@@ -56,7 +56,7 @@ def _flow(
                 kind="counter" if lifetime_counter else "gauge",
                 subsystem="system",
             ),
-            field_metric(
+            metric(
                 f"enphase_{prefix}_{infix}energy_today_joules",
                 f"{what.capitalize()} energy since midnight{where}",
                 model=model,
@@ -68,7 +68,7 @@ def _flow(
                 scale=WH_TO_JOULES,
                 subsystem="system",
             ),
-            field_metric(
+            metric(
                 f"enphase_{prefix}_{infix}energy_last_seven_days_joules",
                 f"{what.capitalize()} energy of the last seven days, today excluded{where}",
                 model=model,

@@ -26,48 +26,15 @@ if TYPE_CHECKING:
 
     from ..envoy.envoy import Envoy
 
-# Read-only endpoints worth recording, beyond those the updaters read.
-EXTRA_ENDPOINTS = (
-    "/info",
-    "/home",
-    "/production",
-    "/production.json",
-    "/production.json?details=1",
-    "/api/v1/production",
-    "/api/v1/production/inverters",
-    "/ivp/pdm/device_data",
-    "/ivp/pdm/energy",
-    "/ivp/meters",
-    "/ivp/meters/readings",
-    "/ivp/ensemble/inventory",
-    "/ivp/ensemble/status",
-    "/ivp/ensemble/secctrl",
-    "/ivp/ensemble/power",
-    "/ivp/ensemble/dry_contacts",
-    "/ivp/ensemble/relay",
-    "/ivp/ensemble/generator",
-    "/ivp/ss/dry_contact_settings",
-    "/ivp/ss/gen_config",
-    "/ivp/ss/gen_schedule",
-    "/ivp/ss/pel_settings",
-    "/ivp/sc/pvlimit",
-    "/admin/lib/tariff",
-    "/admin/lib/acb_config",
-    "/inventory.json",
-    "/inventory.json?deleted=1",
-)
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
 REDACTED = b"<redacted>"
 
 
 def known_endpoints() -> list[str]:
-    """EXTRA_ENDPOINTS plus every endpoint an updater may read, without duplicates."""
-    from ..envoy.updaters import UPDATERS
+    """Every endpoint the client declares: its own, the updaters', and those only recorded."""
+    from ..envoy.updaters import ENDPOINTS
 
-    endpoints = list(EXTRA_ENDPOINTS)
-    for updater in UPDATERS:
-        endpoints.extend(e for e in updater.endpoints if e not in endpoints)
-    return endpoints
+    return list(ENDPOINTS)
 
 
 def capture_name(endpoint: str) -> str:

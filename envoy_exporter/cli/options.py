@@ -75,7 +75,13 @@ def envoy_options(func: F) -> F:
 
 
 def schedule_options(func: F) -> F:
-    """--cache-ttl and --busy-budget: how fresh power values are, how hard the gateway works."""
+    """--cache-ttl and --busy-budget: how fresh power values are, how hard the gateway works;
+    --max-series: how large one exposition may grow."""
+    func = setting_option(
+        "max_series", type=click.INT, show_envvar=False,
+        help="Most series of the gateway's data on one page; the rest are left out and "
+        "counted in enphase_exporter_series_dropped.",
+    )(func)  # fmt: skip
     func = setting_option(
         "busy_budget", type=click.FLOAT, show_envvar=False,
         help="Largest share of the gateway's time our requests may keep it busy.",

@@ -106,6 +106,17 @@ def _number(
     return check
 
 
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return value
+
+
+#: series of the gateway's data one exposition carries at most (issue 13 item 9: 70,000
+#: inverters gave 210,000 series); beyond, they are left out and counted
+MAX_SERIES = 20_000
+
+
 @dataclass(frozen=True)
 class Setting:
     """How one setting is checked and what the command line calls it."""
@@ -129,9 +140,10 @@ SETTINGS: dict[str, Setting] = {
     "busy_budget": Setting(_number(0.0, 1.0, above=True), "--busy-budget"),
     "timeout": Setting(_number(0.5), "--timeout"),
     "verify_tls": Setting(_flag, "--verify-tls"),
+    "max_series": Setting(_count, "--max-series"),
 }
 #: what a module of the configuration file may set: how to collect, not whom
-MODULE_SETTINGS = ("cache_ttl", "busy_budget", "timeout", "verify_tls")
+MODULE_SETTINGS = ("cache_ttl", "busy_budget", "timeout", "verify_tls", "max_series")
 #: what an auth of the configuration file may set
 CREDENTIAL_SETTINGS = ("token", "username", "password", "serial")
 
@@ -214,6 +226,7 @@ class TargetConfig:
     enlighten_login_url: str | None = None
     enlighten_token_url: str | None = None
     timeout: float = 10.0
+    max_series: int = MAX_SERIES
     #: read again when it changes (`token` is its content at start)
     token_file: Path | None = None
     _token_file: _TokenFile | None = field(default=None, repr=False, compare=False)

@@ -75,6 +75,8 @@ class Snapshot:
     request_seconds: Mapping[str, float] = field(default_factory=frozen_map)
     #: estimated share of the gateway's time spent answering the exporter
     busy_ratio: float = 0.0
+    #: power and states alone exceed the busy budget (see Schedule.budget_exceeded)
+    busy_budget_exceeded: bool = False
     counter_decreases: int = 0
     poor_data_quality: bool = False
     #: gateway layout found by the probe: phase_count, ct_meter_count, active_phase_count, ...

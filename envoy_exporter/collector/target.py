@@ -48,7 +48,7 @@ class Target:
         self._clock = clock or time.monotonic
         self._wall = clock or time.time
         self._wall_now = 0.0
-        self.schedule = Schedule(config.cache_ttl, config.busy_budget)
+        self.schedule = Schedule(config.cache_ttl, config.busy_budget, config.name)
         self._store = ResponseStore(self.schedule, self._clock)
         self._cache: TTLCache[str, Snapshot] = TTLCache(1, config.cache_ttl, timer=self._clock)
         self._lock = threading.Lock()
@@ -300,6 +300,7 @@ class Target:
             requests=frozen_map(requests),
             request_seconds=frozen_map(seconds),
             busy_ratio=busy_ratio(intervals, latencies),
+            busy_budget_exceeded=self.schedule.budget_exceeded(),
             counter_decreases=self._book.decreases,
             poor_data_quality=poor,
             properties=frozen_map(self._properties),

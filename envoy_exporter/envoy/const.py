@@ -1,7 +1,12 @@
-"""Constants of the Envoy client: feature flags, phase names, endpoints, limits."""
+"""Constants of the Envoy client: feature flags, phase names, endpoints and their kinds, limits.
+
+Pure data (the standard library only): the simulator imports this module, and no other of the
+client.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntFlag, StrEnum
 
 
@@ -37,14 +42,17 @@ class PhaseNames(StrEnum):
 
 PHASENAMES: list[str] = [PhaseNames.PHASE_1, PhaseNames.PHASE_2, PhaseNames.PHASE_3]
 
-# Endpoints read by the updaters.
+# Every gateway endpoint the project knows, written once. An updater declares the ones it reads
+# (`EnvoyUpdater.declared`) with their kind; the simulator serves them under these names.
 URL_INFO = "/info"
 URL_HOME = "/home"
 URL_PRODUCTION = "/production"
+URL_PRODUCTION_JSON_PLAIN = "/production.json"
 URL_PRODUCTION_JSON = "/production.json?details=1"
 URL_PRODUCTION_V1 = "/api/v1/production"
 URL_PRODUCTION_INVERTERS = "/api/v1/production/inverters"
 URL_DEVICE_DATA = "/ivp/pdm/device_data"
+URL_PDM_ENERGY = "/ivp/pdm/energy"
 URL_METERS = "/ivp/meters"
 URL_METERS_READINGS = "/ivp/meters/readings"
 URL_ENSEMBLE_INVENTORY = "/ivp/ensemble/inventory"
@@ -54,11 +62,67 @@ URL_ENSEMBLE_POWER = "/ivp/ensemble/power"
 URL_DRY_CONTACT_STATUS = "/ivp/ensemble/dry_contacts"
 URL_DRY_CONTACT_SETTINGS = "/ivp/ss/dry_contact_settings"
 URL_GRID_RELAY = "/ivp/ensemble/relay"
+URL_GENERATOR = "/ivp/ensemble/generator"
 URL_TARIFF = "/admin/lib/tariff"
+URL_ACB_CONFIG = "/admin/lib/acb_config"
 URL_GEN_CONFIG = "/ivp/ss/gen_config"
 URL_GEN_SCHEDULE = "/ivp/ss/gen_schedule"
+URL_GEN_MODE = "/ivp/ss/gen_mode"
+URL_PEL_SETTINGS = "/ivp/ss/pel_settings"
+URL_PV_LIMIT = "/ivp/sc/pvlimit"
+URL_INVENTORY_PLAIN = "/inventory.json"
 URL_INVENTORY = "/inventory.json?deleted=1"
 URL_AUTH_CHECK_JWT = "/auth/check_jwt"
+
+
+class EndpointKind(StrEnum):
+    """What kind of data an endpoint carries: how fresh its values must be.
+
+    The exporter's schedule reads an endpoint at the interval of its kind; under a busy-time
+    budget it stretches the least urgent kinds first and never stretches POWER.
+    """
+
+    #: power now (production, consumption, net, battery power): changes within seconds
+    POWER = "power"
+    #: states an alert watches (CT status, grid relay, battery charge, relays): changes on events
+    STATE = "state"
+    #: energy totals another endpoint also carries (production.json once CTs give power)
+    ENERGY = "energy"
+    #: per-device reports: microinverters report every 5 minutes
+    REPORT = "report"
+    #: configuration and settings, changed by an installer or the owner
+    CONFIG = "config"
+    #: what the gateway is: serial, firmware, network
+    IDENTITY = "identity"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One gateway endpoint and the kind of data it carries."""
+
+    path: str
+    kind: EndpointKind
+    #: the kind once CT readings give power now, when that differs (production.json then only
+    #: adds energies the CT counters carry)
+    kind_with_ct: EndpointKind | None = None
+
+
+#: read by the client itself (setup(), interface_settings()), not by an updater
+CLIENT_ENDPOINTS = (
+    Endpoint(URL_INFO, EndpointKind.IDENTITY),
+    Endpoint(URL_HOME, EndpointKind.IDENTITY),
+)
+#: read by no updater yet: `envoy-exporter dump` records them for bug reports and new updaters
+RECORDED_ENDPOINTS = (
+    Endpoint(URL_PRODUCTION_JSON_PLAIN, EndpointKind.POWER),
+    Endpoint(URL_PDM_ENERGY, EndpointKind.REPORT),
+    Endpoint(URL_ENSEMBLE_STATUS, EndpointKind.STATE),
+    Endpoint(URL_GRID_RELAY, EndpointKind.STATE),
+    Endpoint(URL_PEL_SETTINGS, EndpointKind.CONFIG),
+    Endpoint(URL_PV_LIMIT, EndpointKind.CONFIG),
+    Endpoint(URL_ACB_CONFIG, EndpointKind.CONFIG),
+    Endpoint(URL_INVENTORY_PLAIN, EndpointKind.REPORT),
+)
 
 # Enlighten cloud, overridable so that tests can point them at a local fake.
 ENLIGHTEN_LOGIN_URL = "https://enlighten.enphaseenergy.com/login/login.json?"

@@ -12,6 +12,9 @@ gateway; it is rebuilt when that identity becomes known or changes.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import heapq
 import logging
 import math
 import threading
@@ -31,6 +34,9 @@ from opentelemetry.sdk.resources import Resource
 
 from .. import __version__
 from ..catalogue import CATALOGUE, MetricSpec
+from ..catalogue.spec import UNITS
+from ..collector.conditions import report_state
+from ..collector.pool import WorkPool, shared_pool
 from .otlp_export import (
     CountingExporter,
     ExportStats,
@@ -59,21 +65,6 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
-#: catalogue unit word -> UCUM unit, for the words the translators map back
-OTEL_UNITS = {
-    "watts": "W",
-    "joules": "J",
-    "volts": "V",
-    "amperes": "A",
-    "hertz": "Hz",
-    "celsius": "Cel",
-    "seconds": "s",
-    "ratio": "1",
-}
-# The translators' unit tables have no word for VA: a plain "VA" would come back as the
-# suffix "_VA". The word stays in the name and the symbol becomes an annotation, which
-# the translators drop.
-ANNOTATED_UNITS = {"volt_amperes": "{VA}"}
 # Device families that become a namespace segment (enphase.ct.phase_power); any other name
 # is enphase.<rest> (enphase.supported_feature). Either way dots translate back to "_".
 NAMESPACES = (
@@ -106,12 +97,13 @@ def instrument_for(spec: MetricSpec) -> Instrument:
         suffix = f"_{spec.unit}"
         if not base.endswith(suffix):
             raise ValueError(f"{spec.name}: name does not end in its unit {spec.unit!r}")
-        if spec.unit in OTEL_UNITS and not (monotonic and spec.unit == "ratio"):
-            base, unit = base.removesuffix(suffix), OTEL_UNITS[spec.unit]
-        elif spec.unit in ANNOTATED_UNITS:
-            unit = ANNOTATED_UNITS[spec.unit]
-        else:
+        if spec.unit not in UNITS:
             raise ValueError(f"{spec.name}: no OpenTelemetry unit for {spec.unit!r}")
+        unit = UNITS[spec.unit]
+        # The translators back to Prometheus add the word of a plain symbol to the name (and
+        # none for a ratio of a counter); an annotation ({VA}) they drop: its word stays.
+        if not unit.startswith("{") and not (monotonic and spec.unit == "ratio"):
+            base = base.removesuffix(suffix)
     return Instrument(spec, otel_name(base), unit, monotonic)
 
 
@@ -236,8 +228,9 @@ ExporterFactory = Callable[[OtlpSettings], MetricExporter]
 
 
 class TargetPusher:
-    """Pushes one target every interval from its own thread: take the snapshot, (re)build the
-    MeterProvider when the gateway's identity is new (first contact, firmware upgrade), export.
+    """Pushes one target when called: take the snapshot, (re)build the MeterProvider when the
+    gateway's identity is new (first contact, firmware upgrade), export. OtlpPush calls it
+    every interval on the shared work pool.
     """
 
     def __init__(
@@ -255,38 +248,29 @@ class TargetPusher:
         self._factory = exporter_factory
         self._catalogue = catalogue
         self._reading = _Reading(target)
-        self._stop = threading.Event()
+        self._stopped = False
         self._lock = threading.Lock()
         self._pipeline: tuple[MeterProvider, PeriodicExportingMetricReader] | None = None
         self._identity: GatewayInfo | None = None
-        self._thread = threading.Thread(target=self._run, name=f"otlp-{target.name}", daemon=True)
         stats.add_target(target.name)
 
-    def start(self) -> None:
-        self._thread.start()
+    def push(self) -> None:
+        try:
+            self._push_once()
+        except Exception:  # the next interval must come whatever one push did
+            _LOGGER.exception("target %s: OTLP push failed", self.target.name)
 
-    def stop(self) -> None:
-        """Stop pushing; waits for an export under way at most the OTLP timeout."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(self.settings.timeout + 2.0)
+    def close(self) -> None:
+        """No more exports; the pipeline is shut down (waits at most the OTLP timeout)."""
+        with self._lock:
+            self._stopped = True
         self._close_pipeline()
-
-    def _run(self) -> None:
-        deadline = time.monotonic()
-        while not self._stop.is_set():
-            try:
-                self._push_once()
-            except Exception:  # the push thread must outlive any single failure
-                _LOGGER.exception("target %s: OTLP push failed", self.target.name)
-            deadline = max(deadline + self.settings.interval, time.monotonic())
-            if self._stop.wait(deadline - time.monotonic()):
-                return
 
     def _push_once(self) -> None:
         # The Target's cache and single flight make this the same refresh a scrape uses.
         snapshot = self._reading.refresh()
-        if self._stop.is_set():
+        report_state(self.target.name, self.target, snapshot, _LOGGER)
+        if self._stopped:
             return
         info = snapshot.info
         if self._pipeline is None or (info is not None and info != self._identity):
@@ -302,7 +286,7 @@ class TargetPusher:
                 )
                 self._identity = info
         with self._lock:
-            pipeline = None if self._stop.is_set() else self._pipeline
+            pipeline = None if self._stopped else self._pipeline
         if pipeline is not None:
             pipeline[1].collect(timeout_millis=self.settings.timeout * 1000.0)
 
@@ -316,6 +300,9 @@ class TargetPusher:
 class OtlpPush:
     """The OTLP push of many targets (one MeterProvider each), with shared export counts.
 
+    One scheduling thread hands each target's push to the shared work pool every interval
+    (first pushes spread over the first interval): the threads do not grow with the targets,
+    and a target whose push is still running skips a turn instead of queuing another.
     Register `collector` in the server's own registry to expose the export counts on /metrics.
     """
 
@@ -326,6 +313,7 @@ class OtlpPush:
         *,
         stats: ExportStats | None = None,
         exporter_factory: ExporterFactory = sdk_exporter,
+        pool: WorkPool | None = None,
     ) -> None:
         values = targets.values() if isinstance(targets, Mapping) else targets
         instruments(CATALOGUE)  # a catalogue entry without an OTLP name fails here, not per push
@@ -335,10 +323,15 @@ class OtlpPush:
         self.pushers = [
             TargetPusher(t, settings, self.stats, exporter_factory=exporter_factory) for t in values
         ]
+        self._pool = pool or shared_pool()
+        # A collector that is down makes each export retry until its timeout: pushes may take
+        # half the pool at most, so that scrapes and probes still find threads to refresh on.
+        self._slots = threading.BoundedSemaphore(max(1, self._pool.threads // 2))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._schedule, name="otlp-schedule", daemon=True)
 
     def start(self) -> OtlpPush:
-        for pusher in self.pushers:
-            pusher.start()
+        self._thread.start()
         _LOGGER.info(
             "pushing OTLP (%s) to %s every %gs for %d target%s",
             self.settings.protocol,
@@ -349,10 +342,44 @@ class OtlpPush:
         )
         return self
 
+    def _schedule(self) -> None:
+        start, interval = time.monotonic(), self.settings.interval
+        due = [(start + i * interval / len(self.pushers), i) for i in range(len(self.pushers))]
+        heapq.heapify(due)
+        while due and not self._stop.wait(max(0.0, due[0][0] - time.monotonic())):
+            at, i = heapq.heappop(due)
+            pusher = self.pushers[i]
+            running = self._pool.pending(pusher)
+            if (running is None or running.done()) and self._take_slot():
+                self._pool.once(pusher, functools.partial(self._push, pusher))
+            heapq.heappush(due, (max(at + interval, time.monotonic()), i))
+
+    def _take_slot(self) -> bool:
+        while not self._slots.acquire(timeout=0.5):
+            if self._stop.is_set():
+                return False
+        return True
+
+    def _push(self, pusher: TargetPusher) -> None:
+        try:
+            pusher.push()
+        finally:
+            self._slots.release()
+
     def stop(self) -> None:
         """Stop every pusher; call before closing the targets."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
         for pusher in self.pushers:
-            pusher.stop()
+            self._pool.cancel(pusher)
+        deadline = time.monotonic() + self.settings.timeout + 2.0
+        for pusher in self.pushers:
+            running = self._pool.pending(pusher)
+            if running is not None:  # an export under way: wait at most the OTLP timeout
+                with contextlib.suppress(Exception):
+                    running.result(timeout=max(0.0, deadline - time.monotonic()))
+            pusher.close()
 
     def __enter__(self) -> OtlpPush:
         return self.start()

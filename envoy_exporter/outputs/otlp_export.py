@@ -10,6 +10,7 @@ reason in our single "failing" line; the recovery gets one line too.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -36,7 +37,16 @@ SDK_EXPORTER_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.grpc.exporter",
     "opentelemetry.exporter.otlp.common.http",
 )
-_MAX_REASON = 300
+# The system's words inside a wrapped connection error: "[Errno 111] Connection refused".
+_ERRNO_CAUSE = re.compile(r"\[Errno -?\d+\] ([^'\"\)\]]+)")
+
+
+def export_cause(reason: str | None, messages: list[str]) -> str:
+    """Why an export failed, whole: the root cause first when the message wraps one (the
+    http/protobuf exporter's names the refused connection deep inside urllib3's repr)."""
+    text = reason or (messages[0] if messages else "the collector refused the export")
+    root = _ERRNO_CAUSE.search(text)
+    return f"{root.group(1).strip()}: {text}" if root else text
 
 
 class SdkLogCapture(logging.Filter):
@@ -201,13 +211,12 @@ class CountingExporter(MetricExporter):
         ok = result == MetricExportResult.SUCCESS
         before = self._stats.record(self._target, ok, self._clock())
         if not ok and before.outage_failures == 0:
-            why = reason or (messages[0] if messages else "the collector refused the export")
             _LOGGER.warning(
                 "target %s: OTLP export to %s failing: %s (failures are counted in "
                 "enphase_exporter_otlp_export_failures_total; logged again on recovery)",
                 self._target,
                 self._endpoint,
-                why[:_MAX_REASON],
+                export_cause(reason, messages),
             )
         elif ok and before.outage_failures:
             _LOGGER.info(

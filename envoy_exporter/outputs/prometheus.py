@@ -8,11 +8,12 @@ prometheus_client's generate_latest (the tests and bench/bench_render.py compare
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from itertools import groupby
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from prometheus_client import generate_latest
 from prometheus_client.core import (
@@ -24,11 +25,15 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from ..catalogue import CATALOGUE, MetricSpec, Sample
+from ..catalogue.health import SERIES_DROPPED
+from ..collector.config import MAX_SERIES
 from .text import FamilyWriter
 
 if TYPE_CHECKING:
     from ..collector.snapshot import Snapshot
     from ..collector.target import Target
+
+_LOGGER = logging.getLogger(__name__)
 
 
 def _family(spec: MetricSpec, samples: Iterable[Sample]) -> Metric:
@@ -82,47 +87,107 @@ class SnapshotRenderer:
     power is read every refresh. An entry's text is kept while the generations of the parts
     it reads (MetricSpec.parts) hold: a part's generation changes whenever its data does.
     Entries of the snapshot's health (parts None) are written every time.
+
+    At most `max_series` series of the gateway's data are written (the health always is);
+    the rest are left out, counted in enphase_exporter_series_dropped, and logged once.
     """
 
-    def __init__(self, catalogue: Iterable[MetricSpec] = CATALOGUE) -> None:
+    def __init__(
+        self, catalogue: Iterable[MetricSpec] = CATALOGUE, max_series: int = MAX_SERIES
+    ) -> None:
         entries = [(spec, FamilyWriter(spec)) for spec in catalogue]
         # Neighbouring entries read the same parts: one key per run of them.
         self._runs = [(parts, list(run)) for parts, run in groupby(entries, key=_parts_of)]
+        self._max_series = max_series
+        self._dropped_writer = FamilyWriter(SERIES_DROPPED)
+        self._dropped = 0
         self._lock = threading.Lock()
         self._generation = -1
         self._text = b""
-        # run index -> (the part generations it was written from, its text)
-        self._kept: dict[int, tuple[tuple[object, ...], bytes]] = {}
+        # run index -> (the part generations it was written from, its room, what it wrote)
+        self._kept: dict[int, tuple[tuple[object, ...], int, _Written]] = {}
 
     def render(self, snapshot: Snapshot) -> bytes:
         """The exposition of `snapshot`, built once per snapshot generation."""
         with self._lock:
             if snapshot.generation != self._generation:
-                self._text = b"".join(self._run(i, snapshot) for i in range(len(self._runs)))
+                self._text = self._render(snapshot)
                 self._generation = snapshot.generation
             return self._text
 
-    def _run(self, index: int, snapshot: Snapshot) -> bytes:
+    def _render(self, snapshot: Snapshot) -> bytes:
+        room, dropped = self._max_series, 0
+        texts = []
+        for index in range(len(self._runs)):
+            written = self._run(index, snapshot, room)
+            texts.append(written.text)
+            room -= written.series
+            dropped += written.dropped
+        if dropped:
+            texts.append(self._dropped_writer.write([Sample((), float(dropped))]))
+        if bool(dropped) != bool(self._dropped):
+            _report_cap(snapshot.target, dropped, self._max_series)
+        self._dropped = dropped
+        return b"".join(texts)
+
+    def _run(self, index: int, snapshot: Snapshot, room: int) -> _Written:
         parts, entries = self._runs[index]
         if parts is None:
-            return _write(entries, snapshot)
+            return _write(entries, snapshot, None)
         generations = snapshot.part_generations
         # The collector drops firmware 3's all-zero production from the data it merged.
         key = (snapshot.poor_data_quality, *[generations.get(part) for part in parts])
         kept = self._kept.get(index)
-        if kept is not None and kept[0] == key:
-            return kept[1]
-        text = _write(entries, snapshot)
-        self._kept[index] = (key, text)
-        return text
+        # Kept: written from the same generations, whole and still fitting or cut alike.
+        if kept is not None and kept[0] == key and (kept[1] == room or kept[2].fits(room)):
+            return kept[2]
+        written = _write(entries, snapshot, room)
+        self._kept[index] = (key, room, written)
+        return written
+
+
+class _Written(NamedTuple):
+    text: bytes
+    #: series written that count against the cap, and those left out
+    series: int
+    dropped: int
+
+    def fits(self, room: int) -> bool:
+        return not self.dropped and self.series <= room
 
 
 def _parts_of(entry: tuple[MetricSpec, FamilyWriter]) -> tuple[str, ...] | None:
     return entry[0].parts
 
 
-def _write(entries: list[tuple[MetricSpec, FamilyWriter]], snapshot: Snapshot) -> bytes:
-    return b"".join(writer.write(spec.samples(snapshot)) for spec, writer in entries)
+def _write(
+    entries: list[tuple[MetricSpec, FamilyWriter]], snapshot: Snapshot, room: int | None
+) -> _Written:
+    """The entries' text; with `room`, at most that many series (the first ones)."""
+    texts, series, dropped = [], 0, 0
+    for spec, writer in entries:
+        samples = spec.samples(snapshot)
+        if room is not None:
+            fits = max(room - series, 0)
+            if len(samples) > fits:
+                dropped += len(samples) - fits
+                samples = samples[:fits]
+            series += len(samples)
+        texts.append(writer.write(samples))
+    return _Written(b"".join(texts), series, dropped)
+
+
+def _report_cap(target: str, dropped: int, max_series: int) -> None:
+    if dropped:
+        _LOGGER.warning(
+            "target %s: over the cap of %d series (max_series): %d series left out of the "
+            "exposition",
+            target,
+            max_series,
+            dropped,
+        )
+    else:
+        _LOGGER.info("target %s: under the cap of %d series again", target, max_series)
 
 
 _renderers: weakref.WeakKeyDictionary[Target, SnapshotRenderer] = weakref.WeakKeyDictionary()
@@ -135,5 +200,6 @@ def render(target: Target) -> bytes:
     with _renderers_lock:
         renderer = _renderers.get(target)
         if renderer is None:
-            renderer = _renderers[target] = SnapshotRenderer()
+            renderer = SnapshotRenderer(max_series=target.config.max_series)
+            _renderers[target] = renderer
     return renderer.render(snapshot)

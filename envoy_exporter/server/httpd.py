@@ -1,25 +1,79 @@
-"""A small HTTP(S) server with a fixed pool of worker threads.
+"""The HTTP(S) server: waitress, plus a TLS front when --web.config.file asks for TLS.
 
-`ThreadingHTTPServer` starts one thread per connection without limit; a scraper stuck in
-a loop or a port scanner could then pile up threads. Here the accepting thread only queues
-connections; a fixed number of workers do the TLS handshake and answer. When the queue is
-full, new connections are closed at once.
+waitress reads each request whole in its own event loop before one of its `threads` sees
+it, so a client that sends a byte now and then costs a connection, not a worker. It speaks
+plain HTTP only (its documentation sends TLS to a reverse proxy): with TLS, an in-process
+front (server/tls.py) accepts on the public socket and relays each connection's bytes to
+waitress over a Unix socket in a private directory.
 """
 
 from __future__ import annotations
 
-import http.server
+import contextlib
 import logging
-import queue
+import resource
+import shutil
 import socket
-import socketserver
 import ssl
+import tempfile
 import threading
-from typing import Any
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from waitress import wasyncore
+from waitress.server import BaseWSGIServer, create_server
+
+from ..collector.conditions import Condition
+from .tls import TlsFront
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 _LOGGER = logging.getLogger(__name__)
-SOCKET_TIMEOUT = 30.0  # a client that sends nothing for this long loses its worker
-HANDSHAKE_TIMEOUT = 10.0  # a TLS handshake is a few round trips: a silent peer is let go sooner
+#: open connections at once; slow clients each hold one, waiting ones queue in the backlog
+CONNECTION_LIMIT = 1000
+#: a connection that sends nothing for this long is closed (a request being answered is kept)
+IDLE_TIMEOUT = 60
+#: request headers beyond this are refused (a scrape sends a few hundred bytes)
+MAX_HEADER_BYTES = 64 * 1024
+
+
+class _Busy(logging.Filter):
+    """Turns waitress's "Task queue depth is N" (one line per queued request) into a
+    condition: logged when requests start waiting for a worker, and when they stop."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._servers: list[HttpServer] = []
+
+    def attach(self, server: HttpServer) -> None:
+        with self._lock:
+            self._servers.append(server)
+
+    def detach(self, server: HttpServer) -> None:
+        with self._lock:
+            if server in self._servers:
+                self._servers.remove(server)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # The record comes from the queuing thread, not from a server: a process runs one
+        # exporter server (tests may run several: each counts, none is missed).
+        with self._lock:
+            servers = list(self._servers)
+        for server in servers:
+            server.busy.occurred()
+        return False
+
+
+_BUSY = _Busy()
+logging.getLogger("waitress.queue").addFilter(_BUSY)
+
+
+class ListenError(OSError):
+    """The listen address cannot be used; the message is the cause in words (the caller
+    names the address)."""
 
 
 def parse_listen_address(address: str) -> tuple[str, int]:
@@ -31,83 +85,144 @@ def parse_listen_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
-class PoolHTTPServer(http.server.HTTPServer):
-    """HTTPServer answering on `workers` threads, optionally over TLS."""
+def listen_socket(address: str) -> socket.socket:
+    """A bound socket for `address`; ListenError says why it cannot be had."""
+    host, port = parse_listen_address(address)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        cause = getattr(exc, "strerror", None) or str(exc)
+        raise ListenError(cause) from None
+    return sock
 
-    allow_reuse_address = True
-    # The listen backlog (socketserver's default is 5): with many scrapers at once the kernel
-    # would drop SYNs and clients would wait a second to retry.
-    request_queue_size = 128
+
+def _raise_open_files_limit(wanted: int) -> None:
+    # Each connection is a file descriptor (three with TLS): Debian's default soft limit of
+    # 1,024 would stop accepting long before CONNECTION_LIMIT. Go servers do the same.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _wait_idle(server: BaseWSGIServer, limit: float = 5.0) -> None:
+    # waitress counts a new worker busy until it first waits for work: a request in that
+    # instant would read as "all workers busy". Started threads get there within microseconds.
+    dispatcher = server.task_dispatcher
+    deadline = time.monotonic() + limit
+    while dispatcher.active_count > 0 and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+class HttpServer:
+    """`app` served by waitress on `address` with `threads` workers, over TLS when given."""
 
     def __init__(
         self,
         address: str,
-        handler: type[http.server.BaseHTTPRequestHandler],
+        app: WSGIApplication,
         *,
-        workers: int = 8,
+        threads: int = 8,
         ssl_context: ssl.SSLContext | None = None,
-        backlog: int | None = None,
+        ident: str = "envoy-exporter",
     ) -> None:
-        host, port = parse_listen_address(address)
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        self.ssl_context = ssl_context
-        self._queue: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue(
-            maxsize=backlog or workers * 8
+        self.public = listen_socket(address)
+        self._map: dict[int, Any] = {}
+        self._stop = threading.Event()
+        self._private_dir: Path | None = None
+        self.tls: TlsFront | None = None
+        self._server: BaseWSGIServer | None = None
+        self.busy = Condition(
+            _LOGGER,
+            f"all {threads} HTTP worker threads busy: requests wait for one (see "
+            "enphase_exporter_http_requests_queued_total; --web.max-threads sets the number)",
+            "HTTP worker threads free again",
+            quiet=10.0,
         )
-        super().__init__((host, port), handler)
-        self._workers = [
-            threading.Thread(target=self._work, name=f"http-worker-{i}", daemon=True)
-            for i in range(max(1, workers))
-        ]
-        for worker in self._workers:
-            worker.start()
+        _raise_open_files_limit(CONNECTION_LIMIT * 3 + 256)
+        try:
+            backend = self.public if ssl_context is None else self._private_socket()
+            server = create_server(
+                app,
+                map=self._map,
+                sockets=[backend],
+                threads=max(1, threads),
+                connection_limit=CONNECTION_LIMIT,
+                channel_timeout=IDLE_TIMEOUT,
+                max_request_header_size=MAX_HEADER_BYTES,
+                max_request_body_size=MAX_HEADER_BYTES,
+                asyncore_use_poll=True,  # select() fails beyond 1,024 descriptors
+                ident=ident,
+                url_scheme="https" if ssl_context is not None else "http",
+            )
+            assert isinstance(server, BaseWSGIServer)  # one socket: one server, no multiplexer
+            self._server = server
+            _wait_idle(server)
+            if ssl_context is not None:
+                self.public.listen(CONNECTION_LIMIT)
+                self.tls = TlsFront(self.public, ssl_context, str(backend.getsockname()))
+        except BaseException:
+            self.close()
+            raise
+        self._thread: threading.Thread | None = None
 
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, which can hang on a broken DNS.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
+    def _private_socket(self) -> socket.socket:
+        # A directory only this user can enter: local users cannot skip TLS (nor its client
+        # certificate check) by connecting to waitress directly.
+        try:
+            self._private_dir = Path(tempfile.mkdtemp(prefix="envoy-exporter-"))
+        except OSError as exc:
+            raise ListenError(
+                f"TLS needs a writable temporary directory (set TMPDIR): {exc.strerror or exc}"
+            ) from None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(self._private_dir / "http.sock"))
+        return sock
+
+    @property
+    def host(self) -> str:
+        return str(self.public.getsockname()[0])
 
     @property
     def port(self) -> int:
-        return int(self.server_address[1])
+        return int(self.public.getsockname()[1])
 
-    def process_request(self, request: Any, client_address: Any) -> None:
+    def serve_forever(self) -> None:
+        if self.tls is not None:
+            self.tls.start()
+        _BUSY.attach(self)
         try:
-            self._queue.put_nowait((request, client_address))
-        except queue.Full:
-            _LOGGER.warning(
-                "all HTTP workers busy: closing a connection from %s", client_address[0]
-            )
-            self.shutdown_request(request)
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=1.0, map=self._map, use_poll=True, count=1)
+                self.busy.tick()
+        finally:
+            _BUSY.detach(self)
 
-    def _work(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            request, client_address = item
-            try:
-                if self.ssl_context is not None:
-                    request.settimeout(HANDSHAKE_TIMEOUT)
-                    request = self.ssl_context.wrap_socket(request, server_side=True)
-                request.settimeout(SOCKET_TIMEOUT)
-                self.finish_request(request, client_address)
-            except (ssl.SSLError, OSError) as exc:
-                # Plain HTTP on the TLS port, a client gone mid-answer: routine, one line.
-                _LOGGER.debug("connection from %s: %s", client_address[0], exc)
-            except Exception as exc:
-                _LOGGER.error("request from %s failed: %s", client_address[0], exc)
-                _LOGGER.debug("request failure", exc_info=True)
-            finally:
-                self.shutdown_request(request)
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever, name="http-loop", daemon=True)
+        self._thread.start()
 
-    def server_close(self) -> None:
-        super().server_close()
-        for _ in self._workers:
-            self._queue.put(None)
-        for worker in self._workers:
-            if worker is not threading.current_thread():
-                worker.join(timeout=SOCKET_TIMEOUT)
+    def shutdown(self) -> None:
+        """Stop serving (from any thread) and release the sockets."""
+        self._stop.set()
+        if self.tls is not None:
+            self.tls.stop()
+        if self._server is not None:
+            self._server.pull_trigger()  # wakes the loop out of poll()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+            self._thread = None
+        self.close()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.task_dispatcher.shutdown()
+        wasyncore.close_all(self._map)
+        self.public.close()
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)

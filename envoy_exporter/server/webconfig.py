@@ -8,8 +8,10 @@ rather than silently ignored, so a user never believes a setting is in force whe
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import secrets
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -36,8 +38,6 @@ _TLS_KEYS = ("cert_file", "key_file", "client_auth_type", "client_ca_file", "min
              "max_version")  # fmt: skip
 _GO_ONLY_TLS_KEYS = ("cipher_suites", "curve_preferences", "prefer_server_cipher_suites",
                      "client_allowed_sans")  # fmt: skip
-# Checked when the user is unknown, so that a wrong name costs as much time as a wrong password.
-_DUMMY_HASH = b"$2b$10$mJymbvo6IeloE4/.lF3Wee4Kn8VPOL3XbkPp/JWvLHD6/hF/ccdYi"
 _CACHE_LIMIT = 64
 
 
@@ -55,9 +55,17 @@ class WebConfig:
     def auth_required(self) -> bool:
         return bool(self.users)
 
+    @functools.cached_property
+    def unknown_user_hash(self) -> bytes:
+        """Checked when the user name is unknown: a hash of a random password at the highest
+        cost among the configured ones, so that a wrong name takes as long as a wrong password
+        (a cheaper dummy would tell the names apart by timing)."""
+        cost = max((_cost(hashed) for hashed in self.users.values()), default=12)
+        return bcrypt.hashpw(secrets.token_urlsafe(16).encode(), bcrypt.gensalt(rounds=cost))
+
     def check_basic_auth(self, username: str, password: str) -> bool:
         """True when the pair matches a configured user; timing does not reveal which failed."""
-        expected = _DUMMY_HASH
+        expected = self.unknown_user_hash
         known = False
         for name, hashed in self.users.items():
             if hmac.compare_digest(name.encode(), username.encode()):
@@ -103,6 +111,8 @@ def parse_web_config(data: Any, base_dir: Path) -> WebConfig:
     config.users = _users(data.get("basic_auth_users"), errors)
     if errors:
         raise ConfigError(errors)
+    if config.users:
+        _ = config.unknown_user_hash  # made now: the first wrong name must not take longer
     return config
 
 
@@ -196,8 +206,18 @@ def _users(raw: Any, errors: list[str]) -> dict[str, bytes]:
     for name, hashed in raw.items():
         if not isinstance(name, str) or ":" in name or not name:
             errors.append(f"basic_auth_users.{name}: invalid user name")
-        elif not isinstance(hashed, str) or not hashed.startswith(("$2a$", "$2b$", "$2y$")):
+        elif (
+            not isinstance(hashed, str)
+            or not hashed.startswith(("$2a$", "$2b$", "$2y$"))
+            or not 4 <= _cost(hashed.encode()) <= 31
+        ):
             errors.append(f"basic_auth_users.{name}: expected a bcrypt hash ($2a$/$2b$/$2y$...)")
         else:
             users[name] = hashed.encode()
     return users
+
+
+def _cost(hashed: bytes) -> int:
+    """The cost of a `$2b$12$...` hash (0 when unreadable)."""
+    field = hashed[4:7]
+    return int(field[:2]) if len(field) == 3 and field[:2].isdigit() and field[2:] == b"$" else 0

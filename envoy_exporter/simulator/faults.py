@@ -18,16 +18,24 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..envoy.const import (
+    URL_DEVICE_DATA,
+    URL_INFO,
+    URL_INVENTORY_PLAIN,
+    URL_METERS,
+    URL_METERS_READINGS,
+    URL_PRODUCTION_INVERTERS,
+)
 from .server import DropConnection, Request
 from .source import Answer
 
 Clock = Callable[[], float]
 NextAnswer = Callable[[], Answer]
 
-INFO = "/info"
-READINGS = "/ivp/meters/readings"
-INVERTERS = "/api/v1/production/inverters"
-INVENTORY = "/inventory.json"
+INFO = URL_INFO
+READINGS = URL_METERS_READINGS
+INVERTERS = URL_PRODUCTION_INVERTERS
+INVENTORY = URL_INVENTORY_PLAIN
 #: the real gateway's login page, which some firmware serves instead of JSON after a reboot
 LOGIN_PAGE = (
     b"<!DOCTYPE html><html><head><title>Envoy</title></head>"
@@ -286,7 +294,20 @@ class Outage(Fault):
         return answer()
 
 
-class Backwards(Fault):
+class _Rewrite(Fault):
+    """A fault that changes the JSON of a successful answer."""
+
+    def act(self, request: Request, answer: NextAnswer) -> Answer:
+        result = answer()
+        if result.status != 200:
+            return result
+        return replace(result, body=json.dumps(self.rewrite(json.loads(result.body))).encode())
+
+    def rewrite(self, doc: Any) -> Any:
+        raise NotImplementedError
+
+
+class Backwards(_Rewrite):
     """CT lifetime counters step back by `watt_hours` (a meter swapped or reset)."""
 
     DEFAULT_PATHS = (READINGS,)
@@ -295,36 +316,50 @@ class Backwards(Fault):
         super().__init__(**kw)
         self.watt_hours = watt_hours
 
-    def act(self, request: Request, answer: NextAnswer) -> Answer:
-        result = answer()
-        if result.status != 200:
-            return result
-        readings = json.loads(result.body)
-        for meter in readings if isinstance(readings, list) else []:
+    def rewrite(self, doc: Any) -> Any:
+        for meter in doc if isinstance(doc, list) else []:
             for item in [meter, *meter.get("channels", [])]:
                 for key in ("actEnergyDlvd", "actEnergyRcvd"):
                     if isinstance(item.get(key), int | float):
                         item[key] = max(item[key] - self.watt_hours, 0.0)
-        return replace(result, body=json.dumps(readings).encode())
+        return doc
 
 
-class InverterGone(Fault):
+class CtStatus(_Rewrite):
+    """Every CT raises `flag` and reports metering status `status` (a CT wired wrong)."""
+
+    DEFAULT_PATHS = (URL_METERS,)
+    #: the readings share the prefix; only /ivp/meters carries the status
+    SPARED = (READINGS,)
+
+    def __init__(
+        self, flag: str = "production-imbalance", status: str = "check-wiring", **kw: Any
+    ) -> None:
+        super().__init__(**kw)
+        self.flag = flag
+        self.status = status
+
+    def rewrite(self, doc: Any) -> Any:
+        for meter in doc if isinstance(doc, list) else []:
+            if isinstance(meter, dict):
+                meter["statusFlags"] = [self.flag]
+                meter["meteringStatus"] = self.status
+        return doc
+
+
+class InverterGone(_Rewrite):
     """One inverter (`serial`, or the first listed) disappears from every inverter list."""
 
-    DEFAULT_PATHS = (INVERTERS, INVENTORY, "/ivp/pdm/device_data")
+    DEFAULT_PATHS = (INVERTERS, INVENTORY, URL_DEVICE_DATA)
 
     def __init__(self, serial: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.serial = serial
 
-    def act(self, request: Request, answer: NextAnswer) -> Answer:
-        result = answer()
-        if result.status != 200:
-            return result
-        doc = json.loads(result.body)
+    def rewrite(self, doc: Any) -> Any:
         if self.serial is None:
             self.serial = _first_serial(doc)
-        return replace(result, body=json.dumps(_without(doc, self.serial)).encode())
+        return _without(doc, self.serial)
 
 
 def _first_serial(doc: Any) -> str | None:
@@ -413,6 +448,7 @@ FAULTS: dict[str, tuple[Callable[[str | None], Fault], str]] = {
     "outage": (lambda a: Outage(float(a or 300)), "outage[:SECONDS] no answers (300 s)"),
     "backwards": (lambda a: Backwards(float(a or 1000)), "backwards[:WH] CT counters step back"),
     "inverter-gone": (lambda a: InverterGone(a), "inverter-gone[:SERIAL] inverter vanishes"),
+    "wiring": (lambda a: CtStatus(a or "production-imbalance"), "wiring[:FLAG] CTs raise FLAG"),
 }
 
 

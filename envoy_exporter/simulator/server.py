@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from ..envoy.const import URL_INFO, URL_PRODUCTION_INVERTERS
 from .auth import (
     OWNER_TOKEN_SECONDS,
     SESSION_COOKIE,
@@ -36,7 +37,7 @@ from .source import Answer, Source
 _log = logging.getLogger(__name__)
 
 # Endpoints a legacy (firmware < 7) gateway keeps behind digest authentication.
-LEGACY_PROTECTED = ("/api/v1/production/inverters", "/ivp/", "/admin/", "/installer/")
+LEGACY_PROTECTED = (URL_PRODUCTION_INVERTERS, "/ivp/", "/admin/", "/installer/")
 CHECK_JWT = "/auth/check_jwt"
 VALID_TOKEN_PAGE = b"<!DOCTYPE html><h2>Valid token.</h2>"
 UNAUTHORIZED_PAGE = b"<html><body><h2>401 Unauthorized</h2></body></html>"
@@ -249,7 +250,7 @@ class SimulatedEnvoy:
 
     def _check_token(self, request: Request) -> Answer | None:
         path = urlsplit(request.path).path
-        if path == "/info":
+        if path == URL_INFO:
             return None
         claims = self._claims(request)
         if claims is None:

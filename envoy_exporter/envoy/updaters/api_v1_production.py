@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from packaging.version import Version
 
-from ..const import URL_PRODUCTION_V1, SupportedFeatures
+from ..const import URL_PRODUCTION_V1, Endpoint, EndpointKind, SupportedFeatures
 from ..models.envoy import EnvoyData
 from ..models.system_production import EnvoySystemProduction
 from .base import EnvoyUpdater
@@ -23,7 +23,7 @@ class EnvoyApiV1ProductionUpdater(EnvoyUpdater):
     """Reads the production totals of /api/v1/production."""
 
     name: ClassVar[str] = "api_v1_production"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_PRODUCTION_V1,)
+    declared: ClassVar[tuple[Endpoint, ...]] = (Endpoint(URL_PRODUCTION_V1, EndpointKind.POWER),)
 
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
         """PRODUCTION, unless already found or this gateway's v1 totals are unusable."""

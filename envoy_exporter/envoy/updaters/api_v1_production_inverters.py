@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from ..const import URL_PRODUCTION_INVERTERS, SupportedFeatures
+from ..const import URL_PRODUCTION_INVERTERS, Endpoint, EndpointKind, SupportedFeatures
 from ..exceptions import EnvoyAuthenticationRequired
 from ..models.envoy import EnvoyData
 from ..models.inverter import EnvoyInverter
@@ -16,6 +16,8 @@ _LOGGER = logging.getLogger(__name__)
 
 #: devType of a microinverter; ACBs (AC batteries) are listed too, with another devType
 MICROINVERTER_DEV_TYPE = 1
+#: every microinverter's (and ACB's) last report; the inventory updater reads it too
+INVERTER_REPORTS = Endpoint(URL_PRODUCTION_INVERTERS, EndpointKind.REPORT)
 
 
 def inverters_of(answer: list[dict[str, Any]]) -> dict[str, EnvoyInverter]:
@@ -33,7 +35,7 @@ class EnvoyApiV1ProductionInvertersUpdater(EnvoyUpdater):
     """Reads the last report of every microinverter."""
 
     name: ClassVar[str] = "inverters"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_PRODUCTION_INVERTERS,)
+    declared: ClassVar[tuple[Endpoint, ...]] = (INVERTER_REPORTS,)
 
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
         """INVERTERS, unless already found (device data) or the endpoint is not readable."""

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, TypeVar
 import requests
 from packaging.version import Version
 
-from ..const import SupportedFeatures
+from ..const import Endpoint, SupportedFeatures
 from ..exceptions import EnvoyDataError, EnvoyHTTPStatusError
 from ..json import json_loads
 from ..models.common import CommonProperties
@@ -25,12 +25,18 @@ SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, Ove
 class EnvoyUpdater(ABC):
     """One endpoint family of the gateway.
 
-    `name` identifies the updater (a collector schedules and reports by it);
-    `endpoints` lists every endpoint its update() may read.
+    `name` identifies the updater (a collector schedules and reports by it); `declared` lists
+    every endpoint its update() may read with the kind of data each carries (the schedule reads
+    the kinds); `endpoints` are their paths.
     """
 
     name: ClassVar[str] = ""
+    declared: ClassVar[tuple[Endpoint, ...]] = ()
     endpoints: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.endpoints = tuple(endpoint.path for endpoint in cls.declared)
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from ..const import URL_DEVICE_DATA, SupportedFeatures
+from ..const import URL_DEVICE_DATA, Endpoint, EndpointKind, SupportedFeatures
 from ..exceptions import EnvoyAuthenticationRequired
 from ..models.envoy import EnvoyData
 from ..models.inverter import EnvoyInverter
@@ -45,7 +45,7 @@ class EnvoyDeviceDataInvertersUpdater(EnvoyUpdater):
     """Reads microinverters with their AC/DC values, temperature and energies."""
 
     name: ClassVar[str] = "device_data_inverters"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_DEVICE_DATA,)
+    declared: ClassVar[tuple[Endpoint, ...]] = (Endpoint(URL_DEVICE_DATA, EndpointKind.REPORT),)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -13,6 +13,8 @@ from ..const import (
     URL_ENSEMBLE_INVENTORY,
     URL_ENSEMBLE_POWER,
     URL_ENSEMBLE_SECCTRL,
+    Endpoint,
+    EndpointKind,
     SupportedFeatures,
 )
 from ..exceptions import EnvoyAuthenticationRequired
@@ -94,16 +96,18 @@ def _c6cc(inventory: list[dict[str, Any]]) -> EnvoyC6CC | None:
     return EnvoyC6CC.from_api(devices[0]) if devices else None
 
 
-class EnvoyEnembleUpdater(EnvoyUpdater):
-    """Reads the ensemble devices the inventory lists (the class name keeps the spec's spelling)."""
+class EnvoyEnsembleUpdater(EnvoyUpdater):
+    """Reads the ensemble devices the inventory lists."""
 
     name: ClassVar[str] = "ensemble"
-    endpoints: ClassVar[tuple[str, ...]] = (
-        URL_ENSEMBLE_INVENTORY,
-        URL_ENSEMBLE_SECCTRL,
-        URL_ENSEMBLE_POWER,
-        URL_DRY_CONTACT_STATUS,
-        URL_DRY_CONTACT_SETTINGS,
+    declared: ClassVar[tuple[Endpoint, ...]] = (
+        # the grid relay state (an alert watches it) and the batteries' states
+        Endpoint(URL_ENSEMBLE_INVENTORY, EndpointKind.STATE),
+        # state of charge and stored energy: a battery at full power moves ~1 % a minute
+        Endpoint(URL_ENSEMBLE_SECCTRL, EndpointKind.STATE),
+        Endpoint(URL_ENSEMBLE_POWER, EndpointKind.POWER),
+        Endpoint(URL_DRY_CONTACT_STATUS, EndpointKind.STATE),
+        Endpoint(URL_DRY_CONTACT_SETTINGS, EndpointKind.CONFIG),
     )
 
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
@@ -176,7 +180,3 @@ class EnvoyEnembleUpdater(EnvoyUpdater):
         envoy_data.dry_contact_settings = self._parse(
             URL_DRY_CONTACT_SETTINGS, _dry_contact_settings, settings
         )
-
-
-#: the spelling one would expect
-EnvoyEnsembleUpdater = EnvoyEnembleUpdater

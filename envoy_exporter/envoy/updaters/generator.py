@@ -7,7 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..const import URL_GEN_CONFIG, URL_GEN_SCHEDULE, SupportedFeatures
+from ..const import (
+    URL_GEN_CONFIG,
+    URL_GEN_MODE,
+    URL_GEN_SCHEDULE,
+    URL_GENERATOR,
+    Endpoint,
+    EndpointKind,
+    SupportedFeatures,
+)
 from ..exceptions import EnvoyAuthenticationRequired, EnvoyDataError
 from ..models.envoy import EnvoyData
 from ..models.generator import (
@@ -22,8 +30,6 @@ from .probe_errors import ENDPOINT_PROBE_ERRORS
 
 _LOGGER = logging.getLogger(__name__)
 
-URL_GENERATOR = "/ivp/ensemble/generator"
-URL_GEN_MODE = "/ivp/ss/gen_mode"
 NO_FEATURE = SupportedFeatures(0)
 
 
@@ -59,11 +65,12 @@ class EnvoyGeneratorUpdater(EnvoyUpdater):
     """
 
     name: ClassVar[str] = "generator"
-    endpoints: ClassVar[tuple[str, ...]] = (
-        URL_GEN_CONFIG,
-        URL_GENERATOR,
-        URL_GEN_SCHEDULE,
-        URL_GEN_MODE,
+    declared: ClassVar[tuple[Endpoint, ...]] = (
+        Endpoint(URL_GEN_CONFIG, EndpointKind.CONFIG),
+        # whether the generator runs: changes on events
+        Endpoint(URL_GENERATOR, EndpointKind.STATE),
+        Endpoint(URL_GEN_SCHEDULE, EndpointKind.CONFIG),
+        Endpoint(URL_GEN_MODE, EndpointKind.CONFIG),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -5,10 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from ..const import URL_INVENTORY, URL_PRODUCTION_INVERTERS, SupportedFeatures
+from ..const import (
+    URL_INVENTORY,
+    URL_PRODUCTION_INVERTERS,
+    Endpoint,
+    EndpointKind,
+    SupportedFeatures,
+)
 from ..exceptions import EnvoyAuthenticationRequired, EnvoyDataError
 from ..models.acb import EnvoyACB
 from ..models.envoy import EnvoyData
+from .api_v1_production_inverters import INVERTER_REPORTS
 from .base import EnvoyUpdater
 from .probe_errors import ENDPOINT_PROBE_ERRORS
 
@@ -58,7 +65,12 @@ class EnvoyInventoryUpdater(EnvoyUpdater):
     """One entry per AC Battery; only used once production.json has reported ACBs."""
 
     name: ClassVar[str] = "inventory"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_INVENTORY, URL_PRODUCTION_INVERTERS)
+    declared: ClassVar[tuple[Endpoint, ...]] = (
+        # the device list; the per-ACB charge it adds, production.json's storage section gives
+        # in aggregate at every refresh. 2-6 s a read (5 min would add ~36 busy s/h): hourly
+        Endpoint(URL_INVENTORY, EndpointKind.CONFIG),
+        INVERTER_REPORTS,
+    )
 
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
         """Keep this updater when the inventory lists at least one ACB in service.

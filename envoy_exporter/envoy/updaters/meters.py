@@ -7,7 +7,15 @@ from typing import Any, ClassVar
 
 from packaging.version import Version
 
-from ..const import PHASENAMES, URL_METERS, URL_METERS_READINGS, PhaseNames, SupportedFeatures
+from ..const import (
+    PHASENAMES,
+    URL_METERS,
+    URL_METERS_READINGS,
+    Endpoint,
+    EndpointKind,
+    PhaseNames,
+    SupportedFeatures,
+)
 from ..exceptions import EnvoyAuthenticationRequired
 from ..models.envoy import EnvoyData
 from ..models.meters import (
@@ -36,7 +44,11 @@ class EnvoyMetersUpdater(EnvoyUpdater):
     """Reads the enabled CTs; its probe sets the phase and CT common properties."""
 
     name: ClassVar[str] = "meters"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_METERS, URL_METERS_READINGS)
+    declared: ClassVar[tuple[Endpoint, ...]] = (
+        # statusFlags and meteringStatus, which a CT alert watches
+        Endpoint(URL_METERS, EndpointKind.STATE),
+        Endpoint(URL_METERS_READINGS, EndpointKind.POWER),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,6 +12,8 @@ from ..const import (
     URL_PRODUCTION,
     URL_PRODUCTION_JSON,
     URL_PRODUCTION_V1,
+    Endpoint,
+    EndpointKind,
     SupportedFeatures,
 )
 from ..exceptions import EnvoyAuthenticationRequired, EnvoyDataError, EnvoyHTTPStatusError
@@ -31,6 +33,9 @@ FIRST_JSON_FIRMWARE = Version("4")
 TOTAL = SupportedFeatures.TOTAL_CONSUMPTION
 NET = SupportedFeatures.NET_CONSUMPTION
 PRODUCTION = SupportedFeatures.PRODUCTION
+PRODUCTION_PAGE = Endpoint(URL_PRODUCTION, EndpointKind.POWER)
+#: 2-5 s on a real gateway: once CT readings give power it only adds their energies
+PRODUCTION_JSON = Endpoint(URL_PRODUCTION_JSON, EndpointKind.POWER, EndpointKind.ENERGY)
 
 
 def consumption_type(meter: dict[str, Any]) -> str | None:
@@ -54,7 +59,7 @@ class EnvoyProductionUpdater(EnvoyUpdater):
     """Reads /production: metered production, consumption and ACB power."""
 
     name: ClassVar[str] = "production"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_PRODUCTION,)
+    declared: ClassVar[tuple[Endpoint, ...]] = (PRODUCTION_PAGE,)
     end_point: str = URL_PRODUCTION
     #: accept the inverter entry when the meter is inactive (the fallback updater)
     allow_inverters_fallback: ClassVar[bool] = False
@@ -208,7 +213,7 @@ class EnvoyProductionJsonUpdater(EnvoyProductionUpdater):
     """Reads /production.json?details=1 (preferred: it has the phase lines)."""
 
     name: ClassVar[str] = "production_json"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_PRODUCTION_JSON,)
+    declared: ClassVar[tuple[Endpoint, ...]] = (PRODUCTION_JSON,)
     end_point: str = URL_PRODUCTION_JSON
 
 
@@ -217,7 +222,7 @@ class EnvoyProductionJsonFallbackUpdater(EnvoyProductionJsonUpdater):
     that answered, or (beyond the reference) the HTML /production page of firmware 3.x."""
 
     name: ClassVar[str] = "production_json_fallback"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_PRODUCTION_JSON, URL_PRODUCTION)
+    declared: ClassVar[tuple[Endpoint, ...]] = (PRODUCTION_JSON, PRODUCTION_PAGE)
     allow_inverters_fallback: ClassVar[bool] = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

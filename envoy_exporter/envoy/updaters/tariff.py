@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from ..const import URL_TARIFF, SupportedFeatures
+from ..const import URL_TARIFF, Endpoint, EndpointKind, SupportedFeatures
 from ..exceptions import EnvoyAuthenticationRequired
 from ..models.envoy import EnvoyData
 from ..models.tariff import EnvoyTariff
@@ -23,7 +23,7 @@ class EnvoyTariffUpdater(EnvoyUpdater):
     """Reads the tariff, which also holds the battery storage mode and reserve."""
 
     name: ClassVar[str] = "tariff"
-    endpoints: ClassVar[tuple[str, ...]] = (URL_TARIFF,)
+    declared: ClassVar[tuple[Endpoint, ...]] = (Endpoint(URL_TARIFF, EndpointKind.CONFIG),)
 
     def probe(self, discovered_features: SupportedFeatures) -> SupportedFeatures | None:
         """Keep this updater when the gateway answers a tariff."""

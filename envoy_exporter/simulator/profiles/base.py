@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ...envoy.const import URL_INFO
 from ..source import Answer
 from .info import Identity, info_xml
 from .physics import SiteModel
@@ -46,7 +47,7 @@ class ProfileSource:
     @property
     def routes(self) -> list[str]:
         """Every GET path this gateway answers, /info included."""
-        return ["/info", *self._routes]
+        return [URL_INFO, *self._routes]
 
     @property
     def write_routes(self) -> list[tuple[str, str]]:
@@ -68,7 +69,7 @@ class ProfileSource:
         now = now if self.frozen_at is None else self.frozen_at
         parts = urlsplit(path)
         route = _normalise(parts.path)
-        if route == "/info":
+        if route == URL_INFO:
             return Answer(200, info_xml(self.identity, now), content_type="text/xml")
         builder = self._routes.get(route)
         if builder is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...envoy.const import URL_PRODUCTION, URL_PRODUCTION_JSON_PLAIN
 from .base import ProfileSource, details_requested
 from .info import Identity
 from .physics import SiteModel, SiteParams
@@ -37,6 +38,6 @@ def build(*, inverters: int = 12, seed: int = 1, serial: str | None = None) -> P
     def production(now: float, query: dict[str, list[str]]) -> object:
         return production_json(fleet, None, now, details_requested(query), noct_eim=True)
 
-    source.route("/production.json", production)
-    source.route("/production", production)
+    source.route(URL_PRODUCTION_JSON_PLAIN, production)
+    source.route(URL_PRODUCTION, production)
     return source

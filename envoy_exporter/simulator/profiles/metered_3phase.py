@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...envoy.const import URL_ENSEMBLE_INVENTORY
 from .base import ProfileSource
 from .info import Identity
 from .meters import Grid
@@ -35,5 +36,5 @@ def build(*, inverters: int = 30, seed: int = 1, serial: str | None = None) -> P
     source = ProfileSource("metered-3phase", ident, model)
     register_metered(source, Fleet(model), GRID, ["production", "net-consumption"])
     # a gateway that could host batteries but has none answers an empty inventory
-    source.route("/ivp/ensemble/inventory", lambda now, q: [])
+    source.route(URL_ENSEMBLE_INVENTORY, lambda now, q: [])
     return source

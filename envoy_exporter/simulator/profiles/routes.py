@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import zlib
 
+from ...envoy.const import (
+    URL_HOME,
+    URL_METERS,
+    URL_METERS_READINGS,
+    URL_PRODUCTION,
+    URL_PRODUCTION_INVERTERS,
+    URL_PRODUCTION_JSON_PLAIN,
+    URL_PRODUCTION_V1,
+)
 from .base import ProfileSource, details_requested
 from .info import home_doc
 from .meters import Grid, meters_doc, readings_doc
@@ -29,8 +38,8 @@ def check_inverters(inverters: int) -> int:
 def register_inverters(source: ProfileSource, fleet: Fleet) -> None:
     """/api/v1/production and /api/v1/production/inverters."""
     model = fleet.model
-    source.route("/api/v1/production", lambda now, q: api_v1_production(model, now))
-    source.route("/api/v1/production/inverters", lambda now, q: fleet.reports(now))
+    source.route(URL_PRODUCTION_V1, lambda now, q: api_v1_production(model, now))
+    source.route(URL_PRODUCTION_INVERTERS, lambda now, q: fleet.reports(now))
 
 
 def register_metered(
@@ -39,18 +48,17 @@ def register_metered(
     """A metered gateway: CTs, production.json with eim entries, /production, /home."""
     model = fleet.model
     register_inverters(source, fleet)
-    source.route("/ivp/meters", lambda now, q: meters_doc(grid, measurements))
+    source.route(URL_METERS, lambda now, q: meters_doc(grid, measurements))
+    source.route(URL_METERS_READINGS, lambda now, q: readings_doc(model, grid, measurements, now))
+    # the query (details=1) is the builder's to read
     source.route(
-        "/ivp/meters/readings", lambda now, q: readings_doc(model, grid, measurements, now)
-    )
-    source.route(
-        "/production.json",
+        URL_PRODUCTION_JSON_PLAIN,
         lambda now, q: production_json(fleet, grid, now, details_requested(q)),
     )
     # since firmware 7.6 /production no longer breaks totals into lines
-    source.route("/production", lambda now, q: production_json(fleet, grid, now, False))
+    source.route(URL_PRODUCTION, lambda now, q: production_json(fleet, grid, now, False))
     source.route(
-        "/home",
+        URL_HOME,
         lambda now, q: home_doc(
             source.identity, now, model.params.inverters, model.params.batteries
         ),

@@ -9,6 +9,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ...envoy.const import (
+    URL_DRY_CONTACT_SETTINGS,
+    URL_DRY_CONTACT_STATUS,
+    URL_ENSEMBLE_INVENTORY,
+    URL_ENSEMBLE_POWER,
+    URL_ENSEMBLE_SECCTRL,
+    URL_ENSEMBLE_STATUS,
+    URL_GRID_RELAY,
+    URL_TARIFF,
+)
 from .base import ProfileSource
 from .ensemble import CONTACT_ACTIONS, STORAGE_MODES, Ensemble
 
@@ -101,16 +111,16 @@ def set_tariff(ens: Ensemble, body: Any, now: float) -> dict[str, Any]:
 
 def register_ensemble(source: ProfileSource, ens: Ensemble) -> None:
     """Route the storage endpoints and writes of `ens` on `source`."""
-    source.route("/ivp/ensemble/inventory", lambda now, q: ens.inventory(now))
-    source.route("/ivp/ensemble/secctrl", lambda now, q: ens.secctrl(now))
-    source.route("/ivp/ensemble/power", lambda now, q: ens.power(now))
-    source.route("/ivp/ensemble/status", lambda now, q: ens.status(now))
-    source.route("/ivp/ensemble/dry_contacts", lambda now, q: ens.dry_contacts(now))
-    source.route("/ivp/ss/dry_contact_settings", lambda now, q: ens.dry_contact_settings(now))
-    source.route("/admin/lib/tariff", lambda now, q: ens.tariff(now))
-    source.on_write("POST", "/ivp/ensemble/relay", lambda b, now: set_relay(ens, b, now))
-    source.on_write("POST", "/ivp/ensemble/dry_contacts", lambda b, now: set_contact(ens, b, now))
+    source.route(URL_ENSEMBLE_INVENTORY, lambda now, q: ens.inventory(now))
+    source.route(URL_ENSEMBLE_SECCTRL, lambda now, q: ens.secctrl(now))
+    source.route(URL_ENSEMBLE_POWER, lambda now, q: ens.power(now))
+    source.route(URL_ENSEMBLE_STATUS, lambda now, q: ens.status(now))
+    source.route(URL_DRY_CONTACT_STATUS, lambda now, q: ens.dry_contacts(now))
+    source.route(URL_DRY_CONTACT_SETTINGS, lambda now, q: ens.dry_contact_settings(now))
+    source.route(URL_TARIFF, lambda now, q: ens.tariff(now))
+    source.on_write("POST", URL_GRID_RELAY, lambda b, now: set_relay(ens, b, now))
+    source.on_write("POST", URL_DRY_CONTACT_STATUS, lambda b, now: set_contact(ens, b, now))
     source.on_write(
-        "POST", "/ivp/ss/dry_contact_settings", lambda b, now: set_contact_settings(ens, b, now)
+        "POST", URL_DRY_CONTACT_SETTINGS, lambda b, now: set_contact_settings(ens, b, now)
     )
-    source.on_write("PUT", "/admin/lib/tariff", lambda b, now: set_tariff(ens, b, now))
+    source.on_write("PUT", URL_TARIFF, lambda b, now: set_tariff(ens, b, now))
