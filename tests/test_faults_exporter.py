@@ -444,6 +444,24 @@ def test_up_is_zero_when_no_part_has_data_to_show(rig: Callable[..., Rig]) -> No
     assert r.advance(TTL + 1).value("enphase_up") == 1.0
 
 
+def test_part_left_out_for_size_is_warned_once(
+    rig: Callable[..., Rig], default_logging: pytest.LogCaptureFixture
+) -> None:
+    caplog = default_logging
+    fault = F.Huge(megabytes=9.0, paths=[INVERTERS])  # over the 8 MB limit
+    r = rig(fault)
+    fault.enabled = True
+    first = r.settled()
+    assert first.value("enphase_up") == 1.0
+    assert first.value("enphase_exporter_collector_success", collector="inverters") is None
+    r.advance(86400 + 1)  # the daily probe finds it too large again
+    said = [x.getMessage() for x in problems(caplog)]
+    assert len(said) == 1 and INVERTERS in said[0] and "limit" in said[0], said
+    fault.enabled = False
+    r.advance(86400 + 1)
+    assert r.advance(301).value("enphase_exporter_collector_success", collector="inverters") == 1.0
+
+
 def test_401_on_one_endpoint_only(rig: Callable[..., Rig]) -> None:
     r = rig(F.Unauthorized())  # /ivp/meters/readings
     assert r.settled().value("enphase_exporter_authentication_failed") == 0.0

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..envoy.models.envoy import EnvoyData
 from ..envoy.reading import PartRead, merge
-from .parts import LIFETIME_FIELDS, lifetime_values
+from .parts import COUNTED, lifetime_values
 from .schedule import Schedule
 from .snapshot import PartStatus
 
@@ -141,7 +141,7 @@ class PartBook:
 
     def count_decreases(self, data: EnvoyData) -> int:
         """Note the lifetime counters of `data`; the total of those seen going backwards."""
-        for attr in LIFETIME_FIELDS:
+        for attr in COUNTED:
             value = getattr(data, attr)
             # A part not read again hands over the very same objects: nothing new to count
             # (hundreds of inverters would otherwise be walked at every power refresh).
@@ -150,7 +150,7 @@ class PartBook:
             self._counted[attr] = value
             # Compared in place: CT readings are new objects at every power refresh.
             seen = self._counters.setdefault(attr, {})
-            for where, counter in lifetime_values(attr, value):
+            for where, counter in lifetime_values(value):
                 before = seen.get(where)
                 if before is not None and counter < before:
                     self.decreases += 1

@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from ..envoy.exceptions import EnvoyError
+from ..envoy.models.counters import lifetime_counters
+from ..envoy.models.envoy import EnvoyData
 from .snapshot import GatewayInfo
 
 if TYPE_CHECKING:
     from ..envoy.envoy import Envoy
 
-_FLOWS = ("system_production", "system_consumption")
-_METERS = ("ctmeter_production", "ctmeter_consumption", "ctmeter_storage")
-_METER_COUNTERS = ("energy_delivered", "energy_received")
-#: EnvoyData attribute -> the lifetime counters of each object in it
-LIFETIME_FIELDS: dict[str, tuple[str, ...]] = {
-    **{a: ("watt_hours_lifetime",) for f in _FLOWS for a in (f, f"{f}_phases")},
-    **{a: _METER_COUNTERS for m in _METERS for a in (m, f"{m}_phases")},
-    "inverters": ("lifetime_energy",),
-}
+#: EnvoyData attributes whose objects' lifetime counters are watched (envoy/models/counters.py)
+COUNTED = tuple(f.name for f in fields(EnvoyData) if f.metadata.get("lifetime", f.name != "raw"))
 
 
-def lifetime_values(attr: str, value: Any) -> Iterator[tuple[tuple[Any, str], float]]:
-    """((key, counter), value) of each lifetime counter of one EnvoyData attribute: an object
+def lifetime_values(value: Any) -> Iterator[tuple[tuple[Any, str], float]]:
+    """((key, counter), value) of each lifetime counter in one EnvoyData attribute: an object
     (key None) or a dict of them (the dict's key)."""
-    names = LIFETIME_FIELDS[attr]
     for key, obj in value.items() if isinstance(value, dict) else ((None, value),):
         if obj is None:
             continue
+        names = lifetime_counters(type(obj))
+        if not names:
+            return  # an attribute holds one model: none of its objects has a counter
         for name in names:
             counter = getattr(obj, name, None)
             if isinstance(counter, int | float) and not isinstance(counter, bool):

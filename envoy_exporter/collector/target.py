@@ -64,6 +64,7 @@ class Target:
         self._up = False
         self._closed = False
         self._failing: set[str] = set()
+        self._warned_size: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -245,6 +246,13 @@ class Target:
 
     def _on_probe(self, envoy: Envoy) -> None:
         updaters = envoy.updaters
+        read = {e for u in updaters for e in u.endpoints}
+        for endpoint, reason in envoy.too_large.items():
+            if endpoint not in read and endpoint not in self._warned_size:
+                self._warned_size.add(endpoint)  # once: the next probes find the same
+                _LOGGER.warning(
+                    "target %s: the part reading %s is left out: %s", self.name, endpoint, reason
+                )
         self._book.set_updaters({u.name: tuple(u.endpoints) for u in updaters})
         self.schedule.track(e for u in updaters for e in u.endpoints)
         features = envoy.supported_features

@@ -25,6 +25,7 @@ from .const import (
     SupportedFeatures,
 )
 from .exceptions import (
+    EnvoyAnswerTooLarge,
     EnvoyAuthenticationRequired,
     EnvoyError,
     EnvoyHTTPStatusError,
@@ -82,6 +83,7 @@ class Envoy(EnvoyActions):
         self._updaters: list[EnvoyUpdater] = []
         self._interface_settings: EnvoyInterfaceInformation | None = None
         self._session: ReadSession | None = None
+        self._too_large: dict[str, str] = {}
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -218,6 +220,7 @@ class Envoy(EnvoyActions):
         self._common_properties.reset_probe_properties(is_metered=self.is_metered)
         found = SupportedFeatures(0)
         kept: list[EnvoyUpdater] = []
+        self._too_large = {}
         with self.reading():
             for klass in UPDATERS:
                 updater = klass(version, self._probe_get, self.request, self._common_properties)
@@ -271,7 +274,11 @@ class Envoy(EnvoyActions):
         session = self._session
         if session is not None and (kept := session.get(endpoint)) is not None:
             return kept
-        response = self.probe_request(endpoint)
+        try:
+            response = self.probe_request(endpoint)
+        except EnvoyAnswerTooLarge as err:
+            self._too_large[endpoint] = err.reason
+            raise
         if session is not None and response.status_code == 200:
             session.put(endpoint, response)
         return response
@@ -315,6 +322,12 @@ class Envoy(EnvoyActions):
     def is_metered(self) -> bool:
         """The imeter flag of /info."""
         return self._firmware.is_metered
+
+    @property
+    def too_large(self) -> dict[str, str]:
+        """Endpoints whose answer exceeded the size limit at the last probe, with the reason
+        (the updaters reading them were left out)."""
+        return dict(self._too_large)
 
     @property
     def supported_features(self) -> SupportedFeatures:
