@@ -58,6 +58,10 @@ PROBE_PROPERTIES = (
 MODEL = "__model__"
 
 
+#: SupportedFeatures.LIMITS, a flag beyond the reference library
+BEYOND_REFERENCE = 131072
+
+
 def plain(value: Any) -> Any:
     """A comparable plain form: dataclasses and dicts as dicts, enums as values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -75,7 +79,8 @@ def plain(value: Any) -> Any:
 
 def _result(envoy: Any, data: Any) -> dict[str, Any]:
     probe = {name: plain(getattr(envoy, name)) for name in PROBE_PROPERTIES}
-    probe["supported_features"] = int(envoy.supported_features)
+    # LIMITS is this client's own flag (the reference reads no limit endpoint)
+    probe["supported_features"] = int(envoy.supported_features) & ~BEYOND_REFERENCE
     probe["firmware"] = str(envoy.firmware)
     fields = {name: plain(getattr(data, name, None)) for name in SPEC_DATA_FIELDS}
     return {"probe": probe, "data": fields}

@@ -74,3 +74,11 @@ def test_inhibit_rules_name_existing_alerts() -> None:
         # The rules keep job and instance on every alert (tests/test_rules.py): nothing else
         # is sure to be on both sides.
         assert set(rule.get("equal", [])) <= {"job", "instance"}, rule
+
+
+def test_the_prometheus_examples_send_their_alerts_to_alertmanager() -> None:
+    for path in sorted((ROOT / "deploy" / "prometheus").glob("*.yml")):
+        config = yaml.safe_load(path.read_text())
+        if "scrape_configs" in config:
+            managers = config["alerting"]["alertmanagers"]
+            assert managers[0]["static_configs"][0]["targets"], path.name

@@ -160,3 +160,26 @@ def test_config_check_fails_with_every_error(tmp_path: Path) -> None:
     assert 'targets.t.auth: unknown auth "zz"' in result.output
     assert "targets.t.x: unknown key" in result.output
     assert PASSWORD not in result.output
+
+
+def test_state_dir_applies_to_every_target_relative_to_the_file(tmp_path: Path) -> None:
+    config = parse_config(
+        {
+            "state_dir": "state",
+            "auths": {"cloud": {"username": "me@example.com", "password": "pw"}},
+            "targets": {"a": {"host": "10.0.0.1", "auth": "cloud"}, "b": {"host": "10.0.0.2"}},
+        },
+        base_dir=tmp_path,
+    )
+    assert {t.state_dir for t in config.targets.values()} == {tmp_path / "state"}
+    with pytest.raises(ConfigError, match=r"^state_dir: expected a non-empty string"):
+        parse_config({"state_dir": 5.5, "targets": {"a": {"host": "10.0.0.1"}}})
+
+
+def test_state_dir_with_a_config_file_belongs_in_the_file(tmp_path: Path) -> None:
+    config = good_config(tmp_path)
+    result = CliRunner().invoke(
+        main, ["serve", "--config.file", str(config), "--state.dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "set state_dir in the file" in result.output

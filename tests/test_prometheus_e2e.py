@@ -203,6 +203,7 @@ def _prometheus_config(
     """deploy/prometheus/fleet.yml, pointed at this exporter and these targets, scraping fast,
     with `rules` (alerts/envoy.rules.yml by default) evaluated every second."""
     config: dict[str, Any] = yaml.safe_load(FLEET_CONFIG.read_text())
+    config.pop("alerting")  # no Alertmanager here (tests/test_alerts_e2e.py sets its own)
     config["global"] = {
         "scrape_interval": scrape_interval,
         "scrape_timeout": scrape_interval,

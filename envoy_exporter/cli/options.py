@@ -76,7 +76,14 @@ def envoy_options(func: F) -> F:
 
 def schedule_options(func: F) -> F:
     """--cache-ttl and --busy-budget: how fresh power values are, how hard the gateway works;
+    --state.dir: where tokens from Enlighten outlive a restart;
     --max-series: how large one exposition may grow."""
+    func = setting_option(
+        "state_dir", type=click.Path(file_okay=False, path_type=Path),
+        envvar="ENVOY_EXPORTER_STATE_DIR",
+        help="Directory keeping tokens fetched from Enlighten across restarts (mode 0600), "
+             "so that a restart does not log in again.",
+    )(func)  # fmt: skip
     func = setting_option(
         "max_series", type=click.INT, show_envvar=False,
         help="Most series of the gateway's data on one page; the rest are left out and "

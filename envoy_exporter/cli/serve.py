@@ -156,6 +156,9 @@ def serve(**params: Any) -> None:
     if config_file is not None:
         if params["host"]:
             raise click.UsageError("give either --envoy or --config.file, not both")
+        if params.get("state_dir"):
+            # A reload reads the file again: the file alone says where state is kept.
+            raise click.UsageError("with --config.file, set state_dir in the file, not --state.dir")
         config = load_or_fail(config_file)
         REDACTOR.add(config.secrets)
         targets, single = targets_from_config(config), None

@@ -140,6 +140,7 @@ SETTINGS: dict[str, Setting] = {
     "busy_budget": Setting(_number(0.0, 1.0, above=True), "--busy-budget"),
     "timeout": Setting(_number(0.5), "--timeout"),
     "verify_tls": Setting(_flag, "--verify-tls"),
+    "state_dir": Setting(_path, "--state.dir"),
     "max_series": Setting(_count, "--max-series"),
 }
 #: what a module of the configuration file may set: how to collect, not whom
@@ -229,6 +230,8 @@ class TargetConfig:
     max_series: int = MAX_SERIES
     #: read again when it changes (`token` is its content at start)
     token_file: Path | None = None
+    #: where tokens fetched from Enlighten are kept across restarts (None: not kept)
+    state_dir: Path | None = None
     _token_file: _TokenFile | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:

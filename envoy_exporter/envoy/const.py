@@ -30,6 +30,8 @@ class SupportedFeatures(IntFlag):
     COLLAR = 16384
     C6CC = 32768
     GENERATOR_SCHEDULE = 65536
+    #: beyond the spec: production or export limit settings are readable
+    LIMITS = 131072
 
 
 class PhaseNames(StrEnum):
@@ -118,8 +120,6 @@ RECORDED_ENDPOINTS = (
     Endpoint(URL_PDM_ENERGY, EndpointKind.REPORT),
     Endpoint(URL_ENSEMBLE_STATUS, EndpointKind.STATE),
     Endpoint(URL_GRID_RELAY, EndpointKind.STATE),
-    Endpoint(URL_PEL_SETTINGS, EndpointKind.CONFIG),
-    Endpoint(URL_PV_LIMIT, EndpointKind.CONFIG),
     Endpoint(URL_ACB_CONFIG, EndpointKind.CONFIG),
     Endpoint(URL_INVENTORY_PLAIN, EndpointKind.REPORT),
 )

@@ -158,7 +158,10 @@ def parse_config(
     ctx = _Context(base_dir or Path.cwd(), os.environ if environ is None else environ)
     if not isinstance(data, dict):
         raise ConfigError(["config: expected a mapping with modules, auths and targets"])
-    ctx.unknown_keys("", data, ("modules", "auths", "targets"))
+    ctx.unknown_keys("", data, ("modules", "auths", "targets", "state_dir"))
+    shared = ctx.check({"state_dir": data.get("state_dir")}, lambda key: key)
+    if "state_dir" in shared:
+        shared["state_dir"] = ctx.base_dir / shared["state_dir"]
     modules: dict[str, dict[str, Any]] = {DEFAULT_MODULE: {}}
     for name, raw in ctx.section(data, "modules").items():
         modules[name] = ctx.module(f"modules.{name}", raw)
@@ -171,7 +174,7 @@ def parse_config(
     if not raw_targets and "targets" not in ctx.bad_sections:
         ctx.error("targets", "at least one target is required")
     for name, raw in raw_targets.items():
-        found = ctx.target(f"targets.{name}", name, raw, modules, auths)
+        found = ctx.target(f"targets.{name}", name, raw, modules, auths, shared)
         if found is not None:
             targets[name], uses[name] = found
     if ctx.errors:
@@ -298,6 +301,7 @@ class _Context:
         raw: Any,
         modules: dict[str, dict[str, Any]],
         auths: dict[str, _Auth],
+        shared: dict[str, Any],
     ) -> tuple[TargetConfig, Use] | None:
         values = self.mapping(path, raw, ("host", "module", "auth"))
         if not isinstance(raw, dict):
@@ -311,7 +315,7 @@ class _Context:
             return None
         credentials, sources = auths[auth] if auth is not None else ({}, ())
         try:
-            target = TargetConfig(name=name, host=host, **modules[module], **credentials)
+            target = TargetConfig(name=name, host=host, **modules[module], **credentials, **shared)
         except ConfigError as exc:  # not expected: every value was checked above
             self.errors.extend(f"{path}: {error}" for error in exc.errors)
             return None

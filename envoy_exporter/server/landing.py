@@ -60,6 +60,7 @@ FEATURE_WORDS = {
     "TARIFF": "tariff and battery settings",
     "GENERATOR": "generator",
     "GENERATOR_SCHEDULE": "generator schedule",
+    "LIMITS": "production and export limits",
     "COLLAR": "IQ Meter Collar",
     "C6CC": "IQ Combiner 6C",
 }

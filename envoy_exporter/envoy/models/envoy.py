@@ -21,6 +21,8 @@ if TYPE_CHECKING:
         EnvoyGeneratorSchedule,
     )
     from .inverter import EnvoyInverter
+    from .inverter_status import EnvoyInverterStatus
+    from .limits import EnvoyExportLimit, EnvoyProductionLimit
     from .meters import EnvoyMeterData
     from .system_consumption import EnvoySystemConsumption
     from .system_production import EnvoySystemProduction
@@ -67,4 +69,10 @@ class EnvoyData:
     generator_mode: EnvoyGeneratorMode | None = None
     #: one entry per AC Battery, keyed by serial number, from /inventory (beyond the spec)
     acb_inventory: dict[str, EnvoyACB] | None = None
+    #: production (PV) limit, from /ivp/sc/pvlimit (beyond the spec)
+    production_limit: EnvoyProductionLimit | None = None
+    #: power export limit, from /ivp/ss/pel_settings (beyond the spec)
+    export_limit: EnvoyExportLimit | None = None
+    #: each microinverter's state in /inventory.json, by serial number (beyond the spec)
+    inverter_status: dict[str, EnvoyInverterStatus] | None = None
     raw: dict[str, Any] = field(default_factory=dict)

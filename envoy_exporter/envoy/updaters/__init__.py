@@ -18,6 +18,7 @@ from .device_data_inverters import EnvoyDeviceDataInvertersUpdater
 from .ensemble import EnvoyEnsembleUpdater
 from .generator import EnvoyGeneratorUpdater
 from .inventory import EnvoyInventoryUpdater
+from .limits import EnvoyLimitsUpdater
 from .meters import EnvoyMetersUpdater
 from .production import (
     EnvoyProductionJsonFallbackUpdater,
@@ -38,6 +39,7 @@ UPDATERS: list[type[EnvoyUpdater]] = [
     EnvoyInventoryUpdater,
     EnvoyTariffUpdater,
     EnvoyGeneratorUpdater,
+    EnvoyLimitsUpdater,
 ]
 
 
@@ -69,6 +71,7 @@ __all__ = [
     "EnvoyEnsembleUpdater",
     "EnvoyGeneratorUpdater",
     "EnvoyInventoryUpdater",
+    "EnvoyLimitsUpdater",
     "EnvoyMetersUpdater",
     "EnvoyProductionJsonFallbackUpdater",
     "EnvoyProductionJsonUpdater",

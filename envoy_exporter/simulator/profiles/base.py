@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ...envoy.const import URL_INFO
 from ..source import Answer
 from .info import Identity, info_xml
 from .physics import SiteModel
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 #: builds the JSON document of a GET, from `now` and the query parameters
 Builder = Callable[[float, dict[str, list[str]]], Any]
@@ -40,6 +43,8 @@ class ProfileSource:
         self._lock = threading.RLock()
         #: when set, every request is answered as of this instant instead of its own
         self.frozen_at: float | None = None
+        #: the production and export limits it reports, when it has the endpoints
+        self.limits: Limits | None = None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.firmware} serial={self.serial}>"

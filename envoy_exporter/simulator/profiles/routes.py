@@ -15,6 +15,7 @@ from ...envoy.const import (
 )
 from .base import ProfileSource, details_requested
 from .info import home_doc
+from .limits import register_limits
 from .meters import Grid, meters_doc, readings_doc
 from .physics import unit
 from .production import Fleet, api_v1_production, production_json
@@ -45,7 +46,7 @@ def register_inverters(source: ProfileSource, fleet: Fleet) -> None:
 def register_metered(
     source: ProfileSource, fleet: Fleet, grid: Grid, measurements: list[str]
 ) -> None:
-    """A metered gateway: CTs, production.json with eim entries, /production, /home."""
+    """A metered gateway: CTs, production.json with eim entries, /production, /home, limits."""
     model = fleet.model
     register_inverters(source, fleet)
     source.route(URL_METERS, lambda now, q: meters_doc(grid, measurements))
@@ -57,6 +58,7 @@ def register_metered(
     )
     # since firmware 7.6 /production no longer breaks totals into lines
     source.route(URL_PRODUCTION, lambda now, q: production_json(fleet, grid, now, False))
+    source.limits = register_limits(source)
     source.route(
         URL_HOME,
         lambda now, q: home_doc(

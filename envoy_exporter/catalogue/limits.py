@@ -1,0 +1,45 @@
+"""Production and export limits set on the gateway (read only: the exporter never sets them)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from .spec import PERCENT_TO_RATIO, MetricSpec, metric, one
+
+_PV = "/ivp/sc/pvlimit"
+_PEL = "/ivp/ss/pel_settings"
+
+_production = partial(
+    metric,
+    subsystem="system",
+    source=_PV,
+    model="EnvoyProductionLimit",
+    select=one("production_limit", ("limits",)),
+)
+_export = partial(
+    metric,
+    subsystem="system",
+    source=_PEL,
+    model="EnvoyExportLimit",
+    select=one("export_limit", ("limits",)),
+)
+
+SPECS: tuple[MetricSpec, ...] = (
+    _production(
+        "enphase_production_limit_enabled", "1 when a production (PV) limit is on", field="enabled"
+    ),
+    _production(
+        "enphase_production_limit_ratio",
+        "The production limit as a share of rated production (1: no limit)",
+        field="limit_percent",
+        unit="ratio",
+        scale=PERCENT_TO_RATIO,
+    ),
+    _export("enphase_export_limit_enabled", "1 when a power export limit is on", field="enabled"),
+    _export(
+        "enphase_export_limit_watts",
+        "The power export limit, while one is on and the gateway gives it in watts",
+        field="limit_watts",
+        unit="watts",
+    ),
+)
