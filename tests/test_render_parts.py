@@ -113,8 +113,8 @@ EXPORTED = {
 
 
 def changed(old: Any, shown_as: str) -> Any:
-    if isinstance(old, list):
-        return [*old, "changed-flag"]
+    if isinstance(old, list | tuple):
+        return type(old)([*old, "changed-flag"])
     if shown_as == "text":
         return f"{old}-changed"
     if isinstance(old, bool):

@@ -18,6 +18,7 @@ from .device_data_inverters import EnvoyDeviceDataInvertersUpdater
 from .ensemble import EnvoyEnsembleUpdater
 from .generator import EnvoyGeneratorUpdater
 from .inventory import EnvoyInventoryUpdater
+from .inverter_status import EnvoyInverterStatusUpdater
 from .limits import EnvoyLimitsUpdater
 from .meters import EnvoyMetersUpdater
 from .production import (
@@ -37,6 +38,7 @@ UPDATERS: list[type[EnvoyUpdater]] = [
     EnvoyApiV1ProductionInvertersUpdater,
     EnvoyEnsembleUpdater,
     EnvoyInventoryUpdater,
+    EnvoyInverterStatusUpdater,
     EnvoyTariffUpdater,
     EnvoyGeneratorUpdater,
     EnvoyLimitsUpdater,
@@ -71,6 +73,7 @@ __all__ = [
     "EnvoyEnsembleUpdater",
     "EnvoyGeneratorUpdater",
     "EnvoyInventoryUpdater",
+    "EnvoyInverterStatusUpdater",
     "EnvoyLimitsUpdater",
     "EnvoyMetersUpdater",
     "EnvoyProductionJsonFallbackUpdater",

@@ -1,0 +1,67 @@
+"""Microinverter health from the inventory, end to end: a real gateway's capture served by the
+simulator, the client, and the exporter's /metrics over a real socket."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+
+from envoy_exporter.envoy.models.inverter_status import status_flag
+
+from .conftest import SimulatorFactory
+from .test_client_envoy import connect
+from .test_server import ServerFactory, exporter, samples  # noqa: F401 (fixture)
+
+#: three microinverters (two with one anonymised serial), none producing or communicating
+CAPTURE = "8.3.5169_ACB_inventory"
+
+
+def test_status_flags_lose_their_prefix() -> None:
+    assert status_flag("envoy.cond_flags.pcu_ctrl.dc-pwr-low") == "pcu_ctrl.dc-pwr-low"
+    assert status_flag("envoy.global.ok") == "ok"
+    assert status_flag("something.else") == "something.else"
+
+
+def test_the_client_reads_each_inverters_state(
+    simulator: SimulatorFactory, captures_dir: Path
+) -> None:
+    envoy = connect(simulator(captures_dir / CAPTURE))
+    envoy.probe()
+    assert "inverter_status" in [u.name for u in envoy.updaters]
+    statuses = envoy.update().inverter_status
+    assert statuses is not None and set(statuses) == {"122013000000", "122012100000"}
+    silent = statuses["122013000000"]
+    assert (silent.producing, silent.communicating, silent.provisioned) == (False, False, False)
+    assert silent.status_flags == ("obs_strs.failure", "pcu_ctrl.dc-pwr-low")
+    envoy.close()
+
+
+def test_inverter_health_on_metrics(
+    simulator: SimulatorFactory,
+    captures_dir: Path,
+    exporter: ServerFactory,  # noqa: F811
+) -> None:
+    sim = simulator(captures_dir / CAPTURE)
+    server = exporter({"home": sim}, single="home")
+    found = samples(requests.get(server.url + "metrics", timeout=60).text)
+    communicating = {s.labels["serial"]: s.value for s in found["enphase_inverter_communicating"]}
+    assert communicating == {"122013000000": 0.0, "122012100000": 0.0}
+    producing = {s.labels["serial"]: s.value for s in found["enphase_inverter_producing"]}
+    assert producing["122013000000"] == 0.0
+    flags = {
+        (s.labels["serial"], s.labels["flag"])
+        for s in found["enphase_inverter_status_flag"]
+        if s.value == 1.0
+    }
+    assert ("122013000000", "pcu_ctrl.dc-pwr-low") in flags
+
+
+def test_a_site_whose_inventory_lists_no_inverter_has_no_status_part(
+    simulator: SimulatorFactory,
+) -> None:
+    # the battery profile's inventory holds AC Batteries only
+    envoy = connect(simulator("battery"))
+    envoy.probe()
+    assert "inverter_status" not in [u.name for u in envoy.updaters]
+    envoy.close()
