@@ -206,8 +206,8 @@ def render_table(r: dict[str, Any]) -> list[str]:
         "`generate_latest` over the whole catalogue (`render_snapshot`, what the output did "
         "before); writer = the output's own text writer writing every entry (a first "
         "render); at a refresh = `SnapshotRenderer` on the next snapshot, 15 s on, which "
-        "writes again only the entries whose inputs changed. Same bytes: the three texts "
-        "compared byte for byte.",
+        "writes again only the entries whose parts changed (and the health). Same bytes: "
+        "the three texts compared byte for byte.",
         "",
         "| inverters | series | same bytes | prometheus_client | writer | at a refresh |",
         "| ---: | ---: | --- | ---: | ---: | ---: |",
