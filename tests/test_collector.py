@@ -8,16 +8,17 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
 from envoy_exporter.collector.book import PartBook
-from envoy_exporter.collector.parts import lifetime_values
+from envoy_exporter.collector.parts import COUNTED, lifetime_values
 from envoy_exporter.collector.schedule import Schedule, busy_ratio
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.const import URL_METERS, URL_METERS_READINGS, URL_PRODUCTION_INVERTERS
+from envoy_exporter.envoy.models.counters import LIFETIME
 from envoy_exporter.envoy.models.envoy import EnvoyData
 from envoy_exporter.envoy.models.inverter import EnvoyInverter
 from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
@@ -346,11 +347,22 @@ def test_token_expiry_is_reported(simulator: Any) -> None:
 def test_lifetime_values_name_each_counter_where_it_sits() -> None:
     production = EnvoySystemProduction(100, 10, 1, 5)
     inverters = {"1": EnvoyInverter("1", 0, 1, 1, lifetime_energy=500), "2": None}
-    assert dict(lifetime_values("system_production", production)) == {
-        (None, "watt_hours_lifetime"): 100
-    }
-    assert dict(lifetime_values("inverters", inverters)) == {("1", "lifetime_energy"): 500}
-    assert dict(lifetime_values("ctmeter_production", None)) == {}
+    assert dict(lifetime_values(production)) == {(None, "watt_hours_lifetime"): 100}
+    assert dict(lifetime_values(inverters)) == {("1", "lifetime_energy"): 500}
+    assert dict(lifetime_values(None)) == {}
+
+
+def test_lifetime_counters_come_from_the_models() -> None:
+    # A model marks its counters; the collector needs no table of them.
+    @dataclass
+    class Meter:
+        total: int = field(metadata=LIFETIME)
+        now: int = 0
+
+    assert dict(lifetime_values({"a": Meter(5, 1)})) == {("a", "total"): 5}
+    assert "inverters" in COUNTED and "ctmeter_storage_phases" in COUNTED
+    assert "system_net_consumption" not in COUNTED  # its total falls while exporting
+    assert "raw" not in COUNTED
 
 
 def test_counter_decreases_are_counted() -> None:

@@ -410,22 +410,56 @@ def test_token_revoked_is_replaced_from_enlighten(rig: Callable[..., Rig]) -> No
     assert any(x.status == 401 for x in sim.request_log)
 
 
-def test_token_revoked_without_credentials_says_so(
+def test_token_revoked_without_credentials_says_so_once(
     rig: Callable[..., Rig], default_logging: pytest.LogCaptureFixture
 ) -> None:
+    # 401 on every endpoint but /info, scrape after scrape: /info answering is no sign that
+    # the gateway can be read (it used to flap 0, 1, 0, 1 and log every cycle).
     caplog = default_logging
     fault = F.Revoked(after=0)
     r = rig(fault)
     r.settled()
     fault.enabled = True
-    down = r.advance(TTL + 1)
-    assert down.value("enphase_up") == 0.0
-    assert down.value("enphase_exporter_authentication_failed") == 1.0
-    assert not down.has("enphase_ct_power")
-    said = [x.getMessage() for x in problems(caplog)]
-    assert len(said) == 1, said
-    assert "401" in said[0] or "authenticat" in said[0].lower(), said
+    scrapes = [r.advance(TTL + 1) for _ in range(6)]
+    assert [s.value("enphase_up") for s in scrapes] == [0.0] * 6
+    assert [s.value("enphase_exporter_authentication_failed") for s in scrapes] == [1.0] * 6
+    assert not any(s.has("enphase_ct_power") for s in scrapes)
+    said = [x.getMessage() for x in caplog.records if x.name.startswith("envoy_exporter")]
+    assert len(said) == 1 and "401" in said[0], said
     assert_no_traceback(caplog)
+
+
+def test_up_is_zero_when_no_part_has_data_to_show(rig: Callable[..., Rig]) -> None:
+    # Every endpoint answers 200 with an HTML page: answered, but no part can be read.
+    r = rig(F.Html())
+    assert r.settled().value("enphase_up") == 1.0
+    r.fault.enabled = True
+    snap = r.advance(3601)  # past the longest interval: every part is read again, and fails
+    parts = {
+        k[1]: v for k, v in snap.values.items() if k[0] == "enphase_exporter_collector_success"
+    }
+    assert parts and set(parts.values()) == {0.0}, parts
+    assert snap.value("enphase_up") == 0.0
+    r.fault.enabled = False
+    assert r.advance(TTL + 1).value("enphase_up") == 1.0
+
+
+def test_part_left_out_for_size_is_warned_once(
+    rig: Callable[..., Rig], default_logging: pytest.LogCaptureFixture
+) -> None:
+    caplog = default_logging
+    fault = F.Huge(megabytes=9.0, paths=[INVERTERS])  # over the 8 MB limit
+    r = rig(fault)
+    fault.enabled = True
+    first = r.settled()
+    assert first.value("enphase_up") == 1.0
+    assert first.value("enphase_exporter_collector_success", collector="inverters") is None
+    r.advance(86400 + 1)  # the daily probe finds it too large again
+    said = [x.getMessage() for x in problems(caplog)]
+    assert len(said) == 1 and INVERTERS in said[0] and "limit" in said[0], said
+    fault.enabled = False
+    r.advance(86400 + 1)
+    assert r.advance(301).value("enphase_exporter_collector_success", collector="inverters") == 1.0
 
 
 def test_401_on_one_endpoint_only(rig: Callable[..., Rig]) -> None:

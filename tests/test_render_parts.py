@@ -13,7 +13,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from envoy_exporter.catalogue import CATALOGUE, MetricSpec
-from envoy_exporter.collector.parts import merge
 from envoy_exporter.collector.snapshot import Snapshot
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.envoy import Envoy
@@ -21,6 +20,7 @@ from envoy_exporter.envoy.exceptions import EnvoyError
 from envoy_exporter.envoy.models.envoy import EnvoyData
 from envoy_exporter.envoy.models.inverter import EnvoyInverter
 from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
+from envoy_exporter.envoy.reading import merge
 from envoy_exporter.envoy.updaters import UPDATERS
 from envoy_exporter.outputs.prometheus import SnapshotRenderer, render, render_snapshot
 from envoy_exporter.simulator.captures import CaptureSource

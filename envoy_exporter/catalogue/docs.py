@@ -18,6 +18,14 @@ and ratios 0-1 for percentages. Counters end in `_total`, info metrics in `_info
 A *state set* has one series per state, 1 for the current one. A series only appears when
 the gateway reports the value; a part of the data older than 3 of its refresh intervals
 disappears, and `enphase_exporter_data_age_seconds{collector}` says how old it is.
+
+`enphase_up` is 1 when the last refresh reached the gateway, the gateway accepted the login,
+and at least one part (one updater's data) has data to show: read at that refresh, or read
+before and still within its refresh interval. It is 0 when the gateway could not be reached,
+refused the credentials (again after a fresh login), or no part has data to show; then only
+the gateway's identity is exported. A part failing on a readable gateway leaves `enphase_up`
+at 1: `enphase_exporter_collector_success{collector}` is 0 for it, and its values go after 3
+of its intervals.
 """
 
 

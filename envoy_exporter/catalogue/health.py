@@ -59,7 +59,8 @@ _gateway = partial(metric, subsystem="gateway")
 GATEWAY: tuple[MetricSpec, ...] = (
     _gateway(
         "enphase_up",
-        "1 when the gateway could be read at the last refresh, 0 when nothing could be read",
+        "1 when the last refresh reached the gateway, its login was accepted and a part has"
+        " data to show; 0 otherwise",
         source="every endpoint",
         extract=_up,
     ),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..envoy.models.envoy import EnvoyData
-from .parts import LIFETIME_FIELDS, lifetime_values, merge
-from .runner import PartResult
+from ..envoy.reading import PartRead, merge
+from .parts import COUNTED, lifetime_values
 from .schedule import Schedule
 from .snapshot import PartStatus
 
@@ -15,8 +15,19 @@ STALE_INTERVALS = 3.0
 
 
 @dataclass
+class Outcome:
+    """One part read at a refresh, and the answers it used from the response store."""
+
+    read: PartRead
+    #: endpoint -> time of the answer used (0.0: asked, no answer kept)
+    used: dict[str, float]
+
+
+@dataclass
 class _Part:
     data: EnvoyData | None = None
+    #: the firmware fault the data showed (its production removed), None when none
+    poor: str | None = None
     fetched_at: float | None = None
     last_success: float | None = None
     error: str | None = None
@@ -55,16 +66,18 @@ class PartBook:
             if name not in besides:
                 part.ok, part.error = False, error
 
-    def apply(self, results: list[PartResult], now: float, wall: float) -> None:
-        """Record one refresh's results; `now` is monotonic, `wall` the exported time."""
-        for result in results:
+    def apply(self, outcomes: list[Outcome], now: float, wall: float) -> None:
+        """Record one refresh's reads; `now` is monotonic, `wall` the exported time."""
+        for outcome in outcomes:
+            result, used = outcome.read, outcome.used
             part = self._parts.setdefault(result.name, _Part())
-            part.ok, part.error, part.seconds = result.ok, result.error, result.seconds
-            endpoints = result.used or dict.fromkeys(self._endpoints.get(result.name, ()), 0.0)
+            part.ok, part.error, part.seconds = result.ok, result.reason, result.seconds
+            endpoints = used or dict.fromkeys(self._endpoints.get(result.name, ()), 0.0)
             intervals = [self._schedule.interval(e) for e in endpoints]
             part.interval = min(intervals) if intervals else self._default_interval
             if result.ok:
-                fetched = [t for t in result.used.values() if t > 0]
+                fetched = [t for t in used.values() if t > 0]
+                part.poor = result.poor_quality
                 if result.data != part.data:
                     # numbered across parts, so a part that comes back never repeats one
                     self._generations += 1
@@ -80,6 +93,12 @@ class PartBook:
     def any_good(self, besides: set[str]) -> bool:
         """Whether a part not run at this refresh still holds good data."""
         return any(p.ok and p.data is not None for n, p in self._parts.items() if n not in besides)
+
+    def poor_quality(self, statuses: dict[str, PartStatus]) -> bool:
+        """Whether a part shown shows a known firmware fault."""
+        return any(
+            p.poor for n, p in self._parts.items() if n in statuses and not statuses[n].stale
+        )
 
     def statuses(self, now: float) -> dict[str, PartStatus]:
         statuses: dict[str, PartStatus] = {}
@@ -122,7 +141,7 @@ class PartBook:
 
     def count_decreases(self, data: EnvoyData) -> int:
         """Note the lifetime counters of `data`; the total of those seen going backwards."""
-        for attr in LIFETIME_FIELDS:
+        for attr in COUNTED:
             value = getattr(data, attr)
             # A part not read again hands over the very same objects: nothing new to count
             # (hundreds of inverters would otherwise be walked at every power refresh).
@@ -131,7 +150,7 @@ class PartBook:
             self._counted[attr] = value
             # Compared in place: CT readings are new objects at every power refresh.
             seen = self._counters.setdefault(attr, {})
-            for where, counter in lifetime_values(attr, value):
+            for where, counter in lifetime_values(value):
                 before = seen.get(where)
                 if before is not None and counter < before:
                     self.decreases += 1

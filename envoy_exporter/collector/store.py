@@ -7,7 +7,7 @@ so an updater run at every refresh only reaches the gateway for the endpoints th
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import requests
 
@@ -56,6 +56,12 @@ class ResponseStore:
             now = self._clock()
             self._entries[endpoint] = (response, now)
             self._note(endpoint, now)
+
+    def forget(self, endpoints: Iterable[str]) -> None:
+        """Drop these answers: a part could not use them, the gateway is asked again."""
+        with self._lock:
+            for endpoint in endpoints:
+                self._entries.pop(endpoint, None)
 
     def clear(self) -> None:
         """Forget every answer (after a new probe, the gateway may have changed)."""

@@ -10,21 +10,17 @@ from collections.abc import Callable
 
 from cachetools import TTLCache
 
-from ..envoy.const import (
-    ENLIGHTEN_LOGIN_URL,
-    ENLIGHTEN_TOKEN_URL,
-    URL_PRODUCTION_INVERTERS,
-    SupportedFeatures,
-)
+from ..envoy.const import SupportedFeatures
 from ..envoy.deadline import within
 from ..envoy.envoy import Envoy
-from ..envoy.exceptions import EnvoyAuthenticationError, EnvoyAuthenticationRequired, EnvoyError
+from ..envoy.exceptions import EnvoyCommunicationError, EnvoyError
 from ..envoy.http import RequestRecord
 from ..envoy.models.envoy import EnvoyData
-from .book import STALE_INTERVALS, PartBook
+from ..envoy.reading import Failure, PartRead
+from .book import STALE_INTERVALS, Outcome, PartBook
 from .config import TargetConfig
-from .parts import describe, poor_quality, token_expiry
-from .runner import PartResult, run_updaters
+from .link import Link
+from .parts import describe, token_expiry
 from .schedule import Schedule, busy_ratio
 from .snapshot import GatewayInfo, PartStatus, Snapshot, frozen_map
 from .stats import RequestStats
@@ -39,29 +35,11 @@ __all__ = [
     "TargetConfig",
 ]
 
-# The gateway or Enlighten refused the credentials, the token expired, or none could be had.
-AUTH_ERRORS = (EnvoyAuthenticationError, EnvoyAuthenticationRequired)
-REFUSED = ("401", "403")
 _LOGGER = logging.getLogger(__name__)
-
-#: /info is read again this often (and after every unreadable refresh) to notice a new firmware
-INFO_CHECK_INTERVAL = 3600.0
-# A full probe reads the slow endpoints (production.json 2-5 s, /home ~6 s): hourly /info checks
-# catch firmware changes and a 404 catches a vanished endpoint, so the periodic probe, for
-# devices an installer adds, is daily.
-REPROBE_INTERVAL = 86400.0
-#: a token this close to its expiry is replaced from Enlighten (when credentials are known)
-TOKEN_REFRESH_MARGIN = 3600.0
-TOKEN_RETRY_DELAY = 300.0
-#: tries per request: the exporter reads again at the next refresh anyway, and a scrape
-#: should not hang for the client's default 50 s of retries
-REQUEST_ATTEMPTS = 2
-#: probes in a row when probe requests get lost
-PROBE_ATTEMPTS = 3
 
 
 class Target:
-    """Owns one Envoy client. No network at construction; snapshot() never raises."""
+    """Owns one gateway's Link. No network at construction; snapshot() never raises."""
 
     def __init__(self, config: TargetConfig, *, clock: Callable[[], float] | None = None) -> None:
         self.config = config
@@ -75,7 +53,7 @@ class Target:
         self._cache: TTLCache[str, Snapshot] = TTLCache(1, config.cache_ttl, timer=self._clock)
         self._lock = threading.Lock()
         self._stats = RequestStats()
-        self._envoy: Envoy | None = None
+        self._link = Link(config, self._stats, self._on_connect, self._on_probe)
         self._book = PartBook(self.schedule, config.cache_ttl)
         self._info: GatewayInfo | None = None
         self._features: tuple[str, ...] = ()
@@ -83,20 +61,10 @@ class Target:
         self._interface: object = None
         self._generation = 0
         self._last_success: float | None = None
-        self._next_info_check = 0.0
-        self._next_probe = 0.0
         self._up = False
-        self._seen_updaters: set[str] = set()
-        self._check_info = False
-        self._reprobe = False
-        self._token_retry_at = 0.0
-        #: the configured token last authenticated with (a token file's content changes)
-        self._given_token: str | None = None
         self._closed = False
         self._failing: set[str] = set()
-        #: whether the credentials failed (see Snapshot.auth_failed); None when unknown
-        self._auth_failed: bool | None = None
-        self._probe_refused = False
+        self._warned_size: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -119,7 +87,7 @@ class Target:
         """Close the client's session; later snapshots report the gateway down."""
         with self._lock:
             self._closed = True
-            self._drop_envoy()
+            self._link.drop()
             self._cache.clear()
 
     # -- refresh ------------------------------------------------------------------------
@@ -145,38 +113,66 @@ class Target:
     def _refresh(self, now: float) -> Snapshot:
         self._stats.begin_refresh()
         try:
-            envoy = self._ready(now)
+            envoy = self._link.ready(now, self._wall_now)
         except EnvoyError as err:
-            # Unreachable before any login: nothing is known of the credentials, and the
-            # gateway-down alert, not the authentication one, should speak.
-            self._auth_failed = True if isinstance(err, AUTH_ERRORS) else None
-            return self._down(now, f"{type(err).__name__}: {err}")
-        results = run_updaters(envoy.updaters, self._store, self._due_parts(envoy))
-        if not results:
+            return self._down(now, _describe(err))
+        outcomes = self._read(envoy, self._due_parts(envoy))
+        if not outcomes:
             # Every part is still within its interval: nothing to ask, nothing changed.
             return self._build(now, up=self._up, error=None)
         error = None
         refused = False
-        if any(r.auth_failed for r in results):
-            results, error = self._reauthenticate(envoy, results)
+        if any(o.read.failure is Failure.REFUSED for o in outcomes):
+            outcomes, error = self._log_in_again(outcomes)
             # Refused again after a fresh login: the credentials, not a passing session.
-            refused = error is not None or any(r.auth_failed for r in results)
-        if any(r.not_found for r in results):
-            self._reprobe = True  # an endpoint vanished: the gateway may have changed
-        self._book.apply(results, now, self._wall_now)
-        up = self._readable(envoy, results)
-        if refused or up:
-            self._auth_failed = refused or self._probe_refused
+            refused = error is not None or any(o.read.failure is Failure.REFUSED for o in outcomes)
+        if any(o.read.failure is Failure.NOT_FOUND for o in outcomes):
+            self._link.vanished(now)  # an endpoint vanished: the gateway may have changed
+        self._book.apply(outcomes, now, self._wall_now)
+        up = self._decide_up(now, outcomes, logged_in=error is None)
+        self._link.note_reads(refused, up)
         if up:
             self._last_success = self._wall_now
-            self._report_parts(results)
+            self._report_parts(outcomes)
         else:
-            self._check_info = True
-            error = error or next((r.error for r in results if r.error), "nothing could be read")
+            self._link.suspect(now)
+            reasons = (o.read.reason for o in outcomes if o.read.error is not None)
+            error = error or next(reasons, None) or "nothing could be read"
             # The parts the schedule did not run were not read either: they run again next time.
-            ran = frozenset(r.name for r in results)
+            ran = frozenset(o.read.name for o in outcomes)
             self._book.fail_all("skipped: gateway unreadable", besides=ran)
         return self._build(now, up=up, error=error)
+
+    def _read(self, envoy: Envoy, only: Callable[[str], bool]) -> list[Outcome]:
+        """Read the selected parts through the client; stop asking once the gateway is gone."""
+        outcomes: list[Outcome] = []
+        gone = False
+        with envoy.reading():
+            for updater in envoy.updaters:
+                if not only(updater.name):
+                    continue
+                if gone:
+                    skipped = EnvoyCommunicationError("skipped: gateway unreachable")
+                    read = PartRead(updater.name, None, skipped, Failure.UNREACHABLE)
+                    outcomes.append(Outcome(read, {}))
+                    continue
+                self._store.begin_part()
+                read = envoy.read_part(updater)
+                used = self._store.end_part()
+                outcomes.append(Outcome(read, used))
+                if read.data is not None:
+                    # The outputs read the models, never the raw answers: keeping the parsed
+                    # JSON would cost ~60 KB per gateway, which a fleet of a thousand feels.
+                    read.data.raw = {}
+                else:
+                    # An answer the part could not use (HTML, a bad shape) is asked again.
+                    self._store.forget(used)
+                    if read.failure is Failure.BUG:
+                        _LOGGER.error(
+                            "updater %s failed unexpectedly", read.name, exc_info=read.error
+                        )
+                gone = read.failure is Failure.UNREACHABLE
+        return outcomes
 
     def _due_parts(self, envoy: Envoy) -> Callable[[str], bool]:
         """The parts worth running: one of their endpoints is due, or they have no good data.
@@ -191,140 +187,72 @@ class Target:
         }
         return due.__contains__
 
-    def _readable(self, envoy: Envoy, results: list[PartResult]) -> bool:
-        """Whether the gateway could be read at this refresh.
+    def _decide_up(self, now: float, outcomes: list[Outcome], *, logged_in: bool) -> bool:
+        """enphase_up for this refresh (docs/metrics.md): the gateway was reached, it accepted
+        the login, and at least one part has data to show.
 
-        Parts served from the schedule's store prove nothing about the gateway now: when every
-        request of this refresh failed, /info (no authentication, cheap) decides between one
-        broken endpoint and a broken gateway. A lost connection or refused credentials make the
-        refresh unreadable.
+        A part read now settles it. Parts still within their interval prove nothing about the
+        gateway now: a lost connection or a login refused (after a refused read) make the
+        refresh unreadable, and when every request of this refresh failed otherwise, an /info
+        read (no login, cheap) tells one broken endpoint from a broken gateway.
         """
-        answered, asked = self._stats.refresh_counts()
-        if answered > 0:
+        if any(o.read.ok for o in outcomes):
             return True
-        ran = {r.name for r in results}
-        if not any(r.ok for r in results) and not self._book.any_good(besides=ran):
+        ran = {o.read.name for o in outcomes}
+        if not logged_in or not self._book.any_good(besides=ran):
             return False
-        if any(r.unreachable or r.auth_failed for r in results):
+        if any(o.read.failure is Failure.UNREACHABLE for o in outcomes):
             return False
-        if asked == 0:
+        if self._stats.refresh_counts()[1] == 0:
             return True
-        before = (str(envoy.firmware), envoy.serial_number)
-        try:
-            envoy.setup()
-        except EnvoyError:
-            return False
-        if (str(envoy.firmware), envoy.serial_number) != before:
-            self._check_info = True  # a new firmware: start over at the next refresh
-        return self._stats.refresh_counts()[0] > 0
+        return self._link.ping_info(now)
 
-    def _report_parts(self, results: list[PartResult]) -> None:
+    def _report_parts(self, outcomes: list[Outcome]) -> None:
         """One log line when a part starts failing on a readable gateway, one when it is back."""
-        for result in results:
-            if not result.ok and result.name not in self._failing:
-                self._failing.add(result.name)
+        for outcome in outcomes:
+            read = outcome.read
+            if not read.ok and read.name not in self._failing:
+                self._failing.add(read.name)
                 _LOGGER.warning(
-                    "target %s: part %s could not be read: %s", self.name, result.name, result.error
+                    "target %s: part %s could not be read: %s", self.name, read.name, read.reason
                 )
-            elif result.ok and result.name in self._failing:
-                self._failing.discard(result.name)
-                _LOGGER.info("target %s: part %s read again", self.name, result.name)
+            elif read.ok and read.name in self._failing:
+                self._failing.discard(read.name)
+                _LOGGER.info("target %s: part %s read again", self.name, read.name)
 
-    def _reauthenticate(
-        self, envoy: Envoy, results: list[PartResult]
-    ) -> tuple[list[PartResult], str | None]:
-        """Authenticate once more (a new token when credentials are known), rerun the refused."""
-        refused = {r.name for r in results if r.auth_failed}
+    def _log_in_again(self, outcomes: list[Outcome]) -> tuple[list[Outcome], str | None]:
+        """Log in once more (a new token when credentials are known), read the refused again."""
+        refused = {o.read.name for o in outcomes if o.read.failure is Failure.REFUSED}
         try:
-            self._authenticate(envoy, fresh=True)
+            self._link.login_again()
         except EnvoyError as err:
-            return results, f"authentication failed: {type(err).__name__}: {err}"
-        again = {r.name: r for r in run_updaters(envoy.updaters, self._store, refused.__contains__)}
-        return [again.get(r.name, r) for r in results], None
+            return outcomes, _describe(err)
+        envoy = self._link.envoy
+        assert envoy is not None
+        again = {o.read.name: o for o in self._read(envoy, refused.__contains__)}
+        return [again.get(o.read.name, o) for o in outcomes], None
 
     def _down(self, now: float, error: str) -> Snapshot:
-        self._check_info = True
+        self._link.suspect(now)
         self._book.fail_all(error)
         return self._build(now, up=False, error=error)
 
-    # -- connection -----------------------------------------------------------------------
+    # -- the link's hooks ---------------------------------------------------------------
 
-    def _ready(self, now: float) -> Envoy:
-        if self._envoy is None:
-            self._envoy = self._connect(now)
-            return self._envoy
-        envoy = self._envoy
-        if self._check_info or now >= self._next_info_check:
-            envoy = self._recheck_info(envoy, now)
-        elif self._reprobe:
-            self._probe(envoy)
-        if self.config.current_token() != self._given_token:
-            _LOGGER.info("target %s: the token file changed, using its new token", self.name)
-            self._authenticate(envoy, fresh=False)
-        self._refresh_token(envoy, now)
-        return envoy
-
-    def _connect(self, now: float) -> Envoy:
-        cfg = self.config
-        envoy = Envoy(
-            cfg.host,
-            timeout=cfg.timeout,
-            verify_ssl=cfg.verify_tls,
-            enlighten_login_url=cfg.enlighten_login_url or ENLIGHTEN_LOGIN_URL,
-            enlighten_token_url=cfg.enlighten_token_url or ENLIGHTEN_TOKEN_URL,
-        )
-        envoy.set_retry_policy(max_attempts=REQUEST_ATTEMPTS, max_delay=cfg.timeout)
+    def _on_connect(self, envoy: Envoy) -> None:
         envoy.add_request_listener(self._on_request)
         envoy.response_store = self._store
         self._store.clear()
-        try:
-            envoy.setup()
-            self._authenticate(envoy, fresh=False)
-            self._probe(envoy)
-        except BaseException:
-            envoy.close()
-            raise
-        self._check_info = False
-        self._next_info_check = now + INFO_CHECK_INTERVAL
-        return envoy
 
-    def _authenticate(self, envoy: Envoy, *, fresh: bool) -> None:
-        cfg = self.config
-        given = cfg.current_token()
-        token = None if fresh and cfg.username and cfg.password else given
-        envoy.authenticate(cfg.username, cfg.password, token)
-        self._given_token = given
-
-    def _probe(self, envoy: Envoy) -> None:
-        refused_before = self._stats.count(URL_PRODUCTION_INVERTERS, REFUSED)
-        # A probe request lost on the way (the probe does not retry) would hide a feature
-        # until the next probe: probe again at once, a few times at most.
-        for _ in range(PROBE_ATTEMPTS):
-            errors_before = self._stats.transport_errors
-            envoy.probe()
-            if self._stats.transport_errors == errors_before:
-                break
-        self._reprobe = False
+    def _on_probe(self, envoy: Envoy) -> None:
         updaters = envoy.updaters
-        names = {u.name for u in updaters}
-        # Every account may read the inverters (an owner token, the `envoy` digest user): a
-        # refusal there is the credentials', not a missing feature. The probe only drops the
-        # part (firmware < 7 serves production without a login, so the gateway stays up).
-        refused = self._stats.count(URL_PRODUCTION_INVERTERS, REFUSED) > refused_before
-        self._probe_refused = refused and not any(
-            URL_PRODUCTION_INVERTERS in u.endpoints for u in updaters
-        )
-        if self._probe_refused:
-            _LOGGER.warning(
-                "target %s: the gateway refuses the credentials for %s",
-                self.name,
-                URL_PRODUCTION_INVERTERS,
-            )
-        # A part lost since an earlier probe (an endpoint answering 404 while the gateway
-        # boots) is looked for again at the next hourly /info check; otherwise daily.
-        missing = bool(self._seen_updaters - names)
-        self._seen_updaters |= names
-        self._next_probe = self._clock() + (INFO_CHECK_INTERVAL if missing else REPROBE_INTERVAL)
+        read = {e for u in updaters for e in u.endpoints}
+        for endpoint, reason in envoy.too_large.items():
+            if endpoint not in read and endpoint not in self._warned_size:
+                self._warned_size.add(endpoint)  # once: the next probes find the same
+                _LOGGER.warning(
+                    "target %s: the part reading %s is left out: %s", self.name, endpoint, reason
+                )
         self._book.set_updaters({u.name: tuple(u.endpoints) for u in updaters})
         self.schedule.track(e for u in updaters for e in u.endpoints)
         features = envoy.supported_features
@@ -332,47 +260,6 @@ class Target:
         self._features = tuple(f.name for f in SupportedFeatures if f in features and f.name)
         self._info, self._properties = describe(envoy, self.config.serial)
         self._interface = envoy.interface_settings()
-
-    def _recheck_info(self, envoy: Envoy, now: float) -> Envoy:
-        """Read /info again; a new firmware or serial means a new gateway: start over."""
-        before = (str(envoy.firmware), envoy.serial_number)
-        envoy.setup()
-        self._check_info = False
-        self._next_info_check = now + INFO_CHECK_INTERVAL
-        if (str(envoy.firmware), envoy.serial_number) == before:
-            if now >= self._next_probe:
-                self._probe(envoy)
-            return envoy
-        _LOGGER.info(
-            "target %s: gateway changed (%s -> %s), probing again",
-            self.name,
-            before,
-            (str(envoy.firmware), envoy.serial_number),
-        )
-        self._drop_envoy()
-        self._store.clear()
-        self._envoy = self._connect(now)
-        return self._envoy
-
-    def _refresh_token(self, envoy: Envoy, now: float) -> None:
-        expiry = token_expiry(envoy)
-        cfg = self.config
-        remaining = None if expiry is None else expiry - self._wall_now
-        if remaining is None or remaining > TOKEN_REFRESH_MARGIN or now < self._token_retry_at:
-            return
-        if not (cfg.username and cfg.password):
-            return  # nothing to renew it with: the expiry metric tells the user
-        try:
-            envoy.authenticate(cfg.username, cfg.password, None)
-            _LOGGER.info("target %s: token renewed from Enlighten", self.name)
-        except EnvoyError as err:
-            _LOGGER.warning("target %s: token renewal failed: %s", self.name, err)
-            self._token_retry_at = now + TOKEN_RETRY_DELAY
-
-    def _drop_envoy(self) -> None:
-        if self._envoy is not None:
-            self._envoy.close()
-            self._envoy = None
 
     def _on_request(self, record: RequestRecord) -> None:
         self._stats.record(record)
@@ -386,9 +273,7 @@ class Target:
         self._up = up
         statuses = self._book.statuses(now)
         data = self._book.data(statuses) if up else None
-        poor = data is not None and poor_quality(data, self._info)
-        if data is not None and poor:
-            data.system_production = None  # zeros at boot would wreck the lifetime counters
+        poor = data is not None and self._book.poor_quality(statuses)
         if data is not None:
             self._book.count_decreases(data)
         generations = self._book.generations(statuses) if data is not None else {}
@@ -415,8 +300,8 @@ class Target:
             supported_features=self._features,
             parts=frozen_map(statuses),
             part_generations=frozen_map(generations),
-            token_expiry=token_expiry(self._envoy),
-            auth_failed=self._auth_failed,
+            token_expiry=token_expiry(self._link.envoy),
+            auth_failed=self._link.auth_failed,
             last_success=self._last_success,
             intervals=frozen_map(intervals),
             latencies=frozen_map(latencies),
@@ -430,3 +315,8 @@ class Target:
             interface=self._interface,
             error=error,
         )
+
+
+def _describe(err: EnvoyError) -> str:
+    # The same words for the same failure at every refresh: the log says it once.
+    return f"{type(err).__name__}: {err}"

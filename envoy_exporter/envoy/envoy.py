@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -24,20 +25,21 @@ from .const import (
     SupportedFeatures,
 )
 from .exceptions import (
+    EnvoyAnswerTooLarge,
     EnvoyAuthenticationRequired,
-    EnvoyDataError,
     EnvoyError,
     EnvoyHTTPStatusError,
     EnvoyPoorDataQuality,
     EnvoyProbeFailed,
 )
 from .firmware import EnvoyFirmware
-from .http import DEFAULT_TIMEOUT, RequestListener, ResponseStore, Timeout, UpdateCycle
+from .http import DEFAULT_TIMEOUT, RequestListener, ResponseStore, Timeout
 from .json import json_loads
 from .models.common import CommonProperties
 from .models.envoy import EnvoyData
 from .models.home import EnvoyInterfaceInformation
 from .models.meters import CtType, EnvoyPhaseMode
+from .reading import PartRead, ReadSession, guarded, merge, read_part
 from .retry import retry_policy
 from .transport import GatewayHTTP, mount_gateway_adapter
 from .updaters import UPDATERS
@@ -80,7 +82,8 @@ class Envoy(EnvoyActions):
         self._supported_features: SupportedFeatures | None = None
         self._updaters: list[EnvoyUpdater] = []
         self._interface_settings: EnvoyInterfaceInformation | None = None
-        self._cycle = UpdateCycle()
+        self._session: ReadSession | None = None
+        self._too_large: dict[str, str] = {}
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -147,7 +150,9 @@ class Envoy(EnvoyActions):
         once and retries; a second 401 or a 403 raises EnvoyAuthenticationRequired.
         """
         verb = (method or ("POST" if data is not None else "GET")).upper()
-        store = self.response_store if verb == "GET" else None
+        # The caller's store, else the answers of the pass under way (several updaters read
+        # production.json: the gateway answers it once per pass).
+        store = (self.response_store or self._session) if verb == "GET" else None
         if store is not None and (stored := store.get(endpoint)) is not None:
             return stored
         response = self._authenticated(endpoint, verb, data, retry=True)
@@ -174,11 +179,7 @@ class Envoy(EnvoyActions):
             )
 
         response = send()
-        if (
-            response.status_code == 401
-            and self._cycle.may_revalidate()
-            and auth.revalidate(self._http)
-        ):
+        if response.status_code == 401 and self._may_renew() and auth.revalidate(self._http):
             response = send()
         if response.status_code in (401, 403):
             raise EnvoyAuthenticationRequired(
@@ -219,12 +220,11 @@ class Envoy(EnvoyActions):
         self._common_properties.reset_probe_properties(is_metered=self.is_metered)
         found = SupportedFeatures(0)
         kept: list[EnvoyUpdater] = []
-        with self._cycle.running():
+        self._too_large = {}
+        with self.reading():
             for klass in UPDATERS:
-                updater = klass(
-                    version, self._cycle_probe_request, self._cycle_request, self._common_properties
-                )
-                features = _guarded(updater, updater.probe, found)
+                updater = klass(version, self._probe_get, self.request, self._common_properties)
+                features = guarded(updater, updater.probe, found)
                 if features:
                     found |= features
                     kept.append(updater)
@@ -234,40 +234,61 @@ class Envoy(EnvoyActions):
         self._supported_features = found
 
     def update(self) -> EnvoyData:
-        """Run every kept updater (probing first if needed) and check the result."""
+        """Read every kept updater's part (probing first if needed) into one EnvoyData.
+
+        The first part that fails raises its error; all-zero production on firmware 3.x
+        raises EnvoyPoorDataQuality.
+        """
         if self._supported_features is None:
             self.probe()
-        data = EnvoyData()
-        with self._cycle.running():
+        parts: list[EnvoyData] = []
+        with self.reading() as session:
             for updater in self._updaters:
-                _guarded(updater, updater.update, data)
-        self._validate_update(data)
+                read = self.read_part(updater)
+                if read.error is not None:
+                    raise read.error
+                if read.poor_quality:
+                    raise EnvoyPoorDataQuality(read.poor_quality)
+                parts.append(read.data or EnvoyData())
+        data = merge(parts)
+        data.raw = session.raw
         self.data = data
         return data
 
-    def _validate_update(self, data: EnvoyData) -> None:
-        # Firmware 3.x answers 200 with all-zero production for minutes after a restart
-        # (newer firmware answers 503); zeros would corrupt lifetime counters downstream.
-        production = data.system_production
-        version = self._firmware.version
-        if version is None or version.major != 3 or production is None:
-            return
-        total = (
-            production.watts_now
-            + production.watt_hours_today
-            + production.watt_hours_last_7_days
-            + production.watt_hours_lifetime
-        )
-        if total == 0:
-            raise EnvoyPoorDataQuality(
-                f"firmware {version}: all production values are zero (gateway starting up)"
-            )
+    @contextmanager
+    def reading(self) -> Iterator[ReadSession]:
+        """A pass over the parts: answers shared (unless a response store is set) and at most
+        one session renewal after a 401 until the block ends."""
+        self._session = session = ReadSession()
+        try:
+            yield session
+        finally:
+            self._session = None
 
-    def _cycle_request(self, endpoint: str) -> requests.Response:
-        return self._cycle.fetch(endpoint, self.request)
+    def read_part(self, updater: EnvoyUpdater) -> PartRead:
+        """One updater's part on its own EnvoyData; an error is kept in the result, classified
+        (refused, unreachable, not found, bad data, bug), never raised."""
+        return read_part(updater, self._session or ReadSession(), self._require_firmware())
 
-    def _cycle_probe_request(self, endpoint: str) -> requests.Response:
-        return self._cycle.fetch(endpoint, self.probe_request)
+    def _probe_get(self, endpoint: str) -> requests.Response:
+        session = self._session
+        if session is not None and (kept := session.get(endpoint)) is not None:
+            return kept
+        try:
+            response = self.probe_request(endpoint)
+        except EnvoyAnswerTooLarge as err:
+            self._too_large[endpoint] = err.reason
+            raise
+        if session is not None and response.status_code == 200:
+            session.put(endpoint, response)
+        return response
+
+    def _may_renew(self) -> bool:
+        session = self._session
+        if session is None:
+            return True
+        renewed, session.renewed = session.renewed, True
+        return not renewed
 
     def _require_firmware(self) -> Version:
         version = self._firmware.version
@@ -301,6 +322,12 @@ class Envoy(EnvoyActions):
     def is_metered(self) -> bool:
         """The imeter flag of /info."""
         return self._firmware.is_metered
+
+    @property
+    def too_large(self) -> dict[str, str]:
+        """Endpoints whose answer exceeded the size limit at the last probe, with the reason
+        (the updaters reading them were left out)."""
+        return dict(self._too_large)
 
     @property
     def supported_features(self) -> SupportedFeatures:
@@ -361,15 +388,6 @@ class Envoy(EnvoyActions):
             if ct_type:
                 parts.append(f"{ct_type} CT")
         return ", ".join(parts)
-
-
-def _guarded(updater: EnvoyUpdater, step: Callable[..., Any], *args: Any) -> Any:
-    """Run an updater step; an answer of an unexpected shape becomes EnvoyDataError."""
-    try:
-        return step(*args)
-    except SHAPE_ERRORS as err:
-        where = ", ".join(updater.endpoints) or updater.name
-        raise EnvoyDataError(where, f"unexpected shape ({type(err).__name__}: {err})") from err
 
 
 def _check_host(host: str) -> None:

@@ -108,3 +108,7 @@ class EnvoyDataError(EnvoyError):
         super().__init__(f"{endpoint}: {reason}")
         self.endpoint = endpoint
         self.reason = reason
+
+
+class EnvoyAnswerTooLarge(EnvoyDataError):
+    """An answer over the size limit (envoy/const.py MAX_RESPONSE_BYTES)."""

@@ -32,7 +32,7 @@ from urllib3.util.retry import Retry
 
 from . import deadline
 from .const import MAX_RESPONSE_BYTES
-from .exceptions import EnvoyCommunicationError, EnvoyDataError
+from .exceptions import EnvoyAnswerTooLarge, EnvoyCommunicationError, EnvoyDataError
 from .http import DEFAULT_TIMEOUT, RequestListener, RequestRecord, Timeout
 from .retry import NO_RETRY, RETRY_OVERRIDE, DeadlineRetry, retries
 from .ssl import NO_VERIFY_SSL_CONTEXT, SSL_CONTEXT
@@ -177,7 +177,9 @@ def read_limited(
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         response.close()
-        raise EnvoyDataError(endpoint, f"answer of {declared} bytes exceeds the {limit} byte limit")
+        raise EnvoyAnswerTooLarge(
+            endpoint, f"answer of {declared} bytes exceeds the {limit} byte limit"
+        )
     raw = response.raw
     if isinstance(raw, HTTPResponse):
         # One read: the chunk loop of iter_content cost as much CPU as the rest of a small
@@ -188,7 +190,7 @@ def read_limited(
         body = _read_chunks(response, limit)
     if len(body) > limit:
         response.close()
-        raise EnvoyDataError(endpoint, f"answer exceeds the {limit} byte limit")
+        raise EnvoyAnswerTooLarge(endpoint, f"answer exceeds the {limit} byte limit")
     response.raw = io.BytesIO(body)
     return body
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .counters import NOT_COUNTED
+
 if TYPE_CHECKING:
     from .acb import EnvoyACB, EnvoyACBPower, EnvoyBatteryAggregate
     from .c6combiner import EnvoyC6CC
@@ -43,8 +45,13 @@ class EnvoyData:
     system_production: EnvoySystemProduction | None = None
     system_consumption_phases: dict[str, EnvoySystemConsumption | None] | None = None
     system_production_phases: dict[str, EnvoySystemProduction | None] | None = None
-    system_net_consumption: EnvoySystemConsumption | None = None
-    system_net_consumption_phases: dict[str, EnvoySystemConsumption | None] | None = None
+    # Net consumption's lifetime total falls while the site exports: not a counter.
+    system_net_consumption: EnvoySystemConsumption | None = field(
+        default=None, metadata=NOT_COUNTED
+    )
+    system_net_consumption_phases: dict[str, EnvoySystemConsumption | None] | None = field(
+        default=None, metadata=NOT_COUNTED
+    )
     ctmeter_production: EnvoyMeterData | None = None
     ctmeter_consumption: EnvoyMeterData | None = None
     ctmeter_storage: EnvoyMeterData | None = None

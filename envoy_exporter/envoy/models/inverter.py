@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from .counters import LIFETIME
 
 JOULES_PER_WH = 3600.0
 
@@ -31,7 +33,7 @@ class EnvoyInverter:
     ac_frequency: float | None = None
     temperature: float | None = None
     #: lifetime energy produced (Wh)
-    lifetime_energy: int | None = None
+    lifetime_energy: int | None = field(default=None, metadata=LIFETIME)
     #: average power over the last report's period (W)
     energy_produced: float | None = None
     #: energy produced today (Wh)

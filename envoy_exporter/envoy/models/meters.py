@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from typing import Any, TypedDict, TypeVar
+
+from .counters import LIFETIME
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -93,9 +95,9 @@ class EnvoyMeterData:
     #: time of the reading (epoch seconds)
     timestamp: int
     #: lifetime energy delivered through the CT (Wh)
-    energy_delivered: int
+    energy_delivered: int = field(metadata=LIFETIME)
     #: lifetime energy received through the CT (Wh)
-    energy_received: int
+    energy_received: int = field(metadata=LIFETIME)
     #: power through the CT now (W), positive when delivering
     active_power: int
     power_factor: float

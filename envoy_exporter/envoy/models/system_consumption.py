@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from .counters import LIFETIME
 
 
 @dataclass(slots=True)
@@ -11,7 +13,7 @@ class EnvoySystemConsumption:
     """Energy and power of one consumption meter: total (house) or net (grid)."""
 
     #: lifetime energy consumed (Wh)
-    watt_hours_lifetime: int
+    watt_hours_lifetime: int = field(metadata=LIFETIME)
     #: energy consumed in the 7 days before today (Wh)
     watt_hours_last_7_days: int
     #: energy consumed since the start of the day (Wh)

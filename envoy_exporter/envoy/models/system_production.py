@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from .counters import LIFETIME
 
 #: unit prefix -> factor, for the values of the firmware 3.x HTML page
 _PREFIX_FACTOR = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9}
@@ -42,7 +44,7 @@ class EnvoySystemProduction:
     """Energy and power of the solar production."""
 
     #: lifetime energy produced (Wh)
-    watt_hours_lifetime: int
+    watt_hours_lifetime: int = field(metadata=LIFETIME)
     #: energy produced in the 7 days before today (Wh)
     watt_hours_last_7_days: int
     #: energy produced since the start of the day (Wh)
