@@ -9,12 +9,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..envoy.auth import EnvoyTokenAuth
 from ..envoy.const import ENLIGHTEN_LOGIN_URL, ENLIGHTEN_TOKEN_URL, URL_PRODUCTION_INVERTERS
 from ..envoy.envoy import Envoy
 from ..envoy.exceptions import EnvoyAuthenticationError, EnvoyAuthenticationRequired, EnvoyError
 from .config import TargetConfig
 from .parts import token_expiry
 from .stats import RequestStats
+from .token_store import TokenStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,6 +80,10 @@ class Link:
         self._probe_refused = False
         #: the configured token last logged in with (a token file's content changes)
         self._given_token: str | None = None
+        # Enlighten limits logins: a token it gave is kept across restarts where asked.
+        keep = config.state_dir is not None and config.username and config.password
+        self._tokens = TokenStore(config.state_dir) if keep and config.state_dir else None
+        self._kept_token: str | None = None
 
     @property
     def name(self) -> str:
@@ -186,10 +192,38 @@ class Link:
         assert envoy is not None
         given = cfg.current_token()
         token = None if fresh and cfg.username and cfg.password else given
-        envoy.authenticate(cfg.username, cfg.password, token)
+        saved = None if fresh or token else self._saved_token(envoy)
+        try:
+            envoy.authenticate(cfg.username, cfg.password, token or saved)
+        except EnvoyAuthenticationError:
+            if saved is None:
+                raise
+            # The gateway no longer takes the saved token: ask Enlighten for a new one.
+            envoy.authenticate(cfg.username, cfg.password, None)
+        self._keep_token(envoy)
         self._given_token = given
         if self.stage is Stage.LOGIN:
             self.stage = Stage.PROBE
+
+    def _saved_token(self, envoy: Envoy) -> str | None:
+        serial = envoy.serial_number or self.config.serial
+        if self._tokens is None or not serial or not self.config.username:
+            return None
+        self._kept_token = self._tokens.load(serial, self.config.username)
+        return self._kept_token
+
+    def _keep_token(self, envoy: Envoy) -> None:
+        """Save a token Enlighten gave (not a configured one) in the state directory."""
+        auth, serial, username = envoy.auth, envoy.serial_number, self.config.username
+        if self._tokens is None or not isinstance(auth, EnvoyTokenAuth) or not serial:
+            return
+        try:
+            token = auth.token
+        except EnvoyError:
+            return
+        if token not in (self._kept_token, self.config.current_token()) and username:
+            self._tokens.save(serial, username, token)
+            self._kept_token = token
 
     def _probe(self, now: float) -> None:
         envoy = self.envoy
@@ -241,6 +275,7 @@ class Link:
             return  # nothing to renew it with: the expiry metric tells the user
         try:
             envoy.authenticate(cfg.username, cfg.password, None)
+            self._keep_token(envoy)
             _LOGGER.info("target %s: token renewed from Enlighten", self.name)
         except EnvoyError as err:
             _LOGGER.warning("target %s: token renewal failed: %s", self.name, err)
