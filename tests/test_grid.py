@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from envoy_exporter.cli.demo import demo_target
 from envoy_exporter.collector.grid import PhaseBalancedGrid
+from envoy_exporter.collector.target import Target
 from envoy_exporter.envoy.models.meters import CtType, EnvoyMeterData
+
+from .test_collector import FakeClock
 
 
 def meter(
@@ -71,3 +77,38 @@ def test_a_total_consumption_ct_gives_no_grid_energy() -> None:
     grid = PhaseBalancedGrid()
     assert not grid.observe(meter(100, 1000, 0, CtType.TOTAL_CONSUMPTION), None)
     assert not grid.observe(None, None)
+
+
+def test_the_exporter_counts_grid_energy_phase_balanced(simulator: Any) -> None:
+    """Against the simulator's three-phase site: the balance of import and export equals the
+    change of the net energy summed over the phases, never more than the per-phase counters."""
+    sim = simulator("metered-3phase")
+    clock = FakeClock()
+    sim.source.frozen_at = start = clock.now
+    target = Target(demo_target(sim), clock=clock)
+    first = target.snapshot()
+    assert first.up and first.grid_energy_wh == (0.0, 0.0)
+    phases = first.data.ctmeter_consumption_phases if first.data else None
+    assert phases and len(phases) == 3
+    for step in range(1, 41):  # ten minutes of readings, every 15 s
+        clock.advance(15)
+        sim.source.frozen_at = start + 15 * step
+        last = target.snapshot()
+    assert last.grid_energy_wh is not None and last.data is not None
+    imported, exported = last.grid_energy_wh
+    now = last.data.ctmeter_consumption_phases
+    assert now is not None
+    net = sum(
+        (now[p].energy_delivered - phases[p].energy_delivered)
+        - (now[p].energy_received - phases[p].energy_received)
+        for p in now
+    )
+    per_phase = sum(
+        (now[p].energy_delivered - phases[p].energy_delivered)
+        + (now[p].energy_received - phases[p].energy_received)
+        for p in now
+    )
+    assert imported + exported > 0
+    assert imported - exported == net
+    assert imported + exported <= per_phase
+    target.close()

@@ -78,6 +78,9 @@ class Snapshot:
     #: power and states alone exceed the busy budget (see Schedule.budget_exceeded)
     busy_budget_exceeded: bool = False
     counter_decreases: int = 0
+    #: (import, export) Wh counted phase-balanced since the exporter started (collector/grid.py);
+    #: None without a net-consumption CT reading in this snapshot
+    grid_energy_wh: tuple[float, float] | None = None
     poor_data_quality: bool = False
     #: gateway layout found by the probe: phase_count, ct_meter_count, active_phase_count, ...
     properties: Mapping[str, float] = field(default_factory=frozen_map)

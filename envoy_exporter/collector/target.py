@@ -19,6 +19,7 @@ from ..envoy.models.envoy import EnvoyData
 from ..envoy.reading import Failure, PartRead
 from .book import STALE_INTERVALS, Outcome, PartBook
 from .config import TargetConfig
+from .grid import PhaseBalancedGrid
 from .link import Link
 from .parts import describe, token_expiry
 from .schedule import Schedule, busy_ratio
@@ -55,6 +56,7 @@ class Target:
         self._stats = RequestStats()
         self._link = Link(config, self._stats, self._on_connect, self._on_probe)
         self._book = PartBook(self.schedule, config.cache_ttl)
+        self._grid = PhaseBalancedGrid()
         self._info: GatewayInfo | None = None
         self._features: tuple[str, ...] = ()
         self._properties: dict[str, float] = {}
@@ -274,10 +276,13 @@ class Target:
         statuses = self._book.statuses(now)
         data = self._book.data(statuses) if up else None
         poor = data is not None and self._book.poor_quality(statuses)
+        grid = None
         if data is not None:
             self._book.count_decreases(data)
+            if self._grid.observe(data.ctmeter_consumption, data.ctmeter_consumption_phases):
+                grid = (self._grid.import_wh, self._grid.export_wh)
         generations = self._book.generations(statuses) if data is not None else {}
-        return self._snapshot(up, data, statuses, generations, poor, error)
+        return self._snapshot(up, data, statuses, generations, poor, error, grid)
 
     def _snapshot(
         self,
@@ -287,6 +292,7 @@ class Target:
         generations: dict[str, int],
         poor: bool,
         error: str | None,
+        grid: tuple[float, float] | None = None,
     ) -> Snapshot:
         requests, seconds = self._stats.totals()
         intervals, latencies = self.schedule.intervals(), self.schedule.latencies()
@@ -310,6 +316,7 @@ class Target:
             busy_ratio=busy_ratio(intervals, latencies),
             busy_budget_exceeded=self.schedule.budget_exceeded(),
             counter_decreases=self._book.decreases,
+            grid_energy_wh=grid,
             poor_data_quality=poor,
             properties=frozen_map(self._properties),
             interface=self._interface,
