@@ -96,13 +96,13 @@ def test_fixed_names_and_labels(name: str) -> None:
 
 def test_no_unbounded_labels() -> None:
     # Labels name a device, a phase, a CT, a state, an endpoint or a part: never a value
-    # that changes by itself (time, power, a free-text message).
+    # that changes by itself (time, power, a free-text message). "reason" takes three values.
     allowed = {
         "serial", "phase", "ct", "status", "flag", "feature", "collector", "endpoint", "code",
         "firmware", "part_number", "model", "state", "id", "mode", "bmu_firmware", "revision",
         "admin_state", "load_name", "type", "grid_action", "micro_grid_action",
         "generator_action", "mid_state", "grid_state", "collar_state", "dmir_version",
-        "oper_state", "interface_type", "timezone", "dhcp", "host",
+        "oper_state", "interface_type", "timezone", "dhcp", "host", "reason",
     }  # fmt: skip
     for spec in CATALOGUE:
         assert set(spec.labels) <= allowed, (spec.name, set(spec.labels) - allowed)

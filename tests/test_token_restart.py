@@ -67,3 +67,23 @@ def test_a_saved_token_the_gateway_refuses_is_replaced(
     assert scrape_up(config) == 1.0
     assert sim.enlighten.logins == 1
     assert "not.a.jwt" not in saved.read_text()
+
+
+def failures(config: TargetConfig) -> dict[str, float]:
+    server = build_server({"home": Target(config)}, single="home", listen="127.0.0.1:0").start()
+    try:
+        text = requests.get(server.url + "metrics", timeout=60).text
+    finally:
+        server.stop()
+    found = samples(text)["enphase_exporter_enlighten_failures_total"]
+    return {s.labels["reason"]: s.value for s in found}
+
+
+def test_enlighten_failures_are_counted_by_kind(simulator: SimulatorFactory) -> None:
+    sim = simulator("metered-3phase")
+    wrong = dataclasses.replace(cloud_only(sim, None), password="not-the-password")
+    assert failures(wrong) == {"refused": 1.0, "unexpected": 0.0, "unreachable": 0.0}
+    sim.enlighten.changed_flow = True
+    assert failures(cloud_only(sim, None))["unexpected"] == 1.0
+    gone = dataclasses.replace(cloud_only(sim, None), enlighten_login_url="http://127.0.0.1:1/x")
+    assert failures(gone)["unreachable"] == 1.0

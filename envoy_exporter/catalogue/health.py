@@ -252,6 +252,16 @@ EXPORTER: tuple[MetricSpec, ...] = (
         extract=_scalar("auth_failed"),
     ),
     _exporter(
+        "enphase_exporter_enlighten_failures_total",
+        "Failed attempts to get a token from Enlighten, by reason: refused (the username or "
+        "password, or the account has no access to the gateway), unexpected (an answer of "
+        "another login flow: Enlighten changed it, or multi-factor authentication), "
+        "unreachable",
+        kind="counter",
+        labels=("reason",),
+        extract=_mapping("enlighten_failures"),
+    ),
+    _exporter(
         "enphase_exporter_counter_decreases_total",
         "Times a lifetime energy counter of the gateway went backwards",
         kind="counter",

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from ..envoy.auth import EnvoyTokenAuth
 from ..envoy.const import ENLIGHTEN_LOGIN_URL, ENLIGHTEN_TOKEN_URL, URL_PRODUCTION_INVERTERS
 from ..envoy.envoy import Envoy
-from ..envoy.exceptions import EnvoyAuthenticationError, EnvoyAuthenticationRequired, EnvoyError
+from ..envoy.exceptions import (
+    ENLIGHTEN_REASONS,
+    EnlightenError,
+    EnvoyAuthenticationError,
+    EnvoyAuthenticationRequired,
+    EnvoyError,
+)
 from .config import TargetConfig
 from .parts import token_expiry
 from .stats import RequestStats
@@ -84,6 +90,8 @@ class Link:
         keep = config.state_dir is not None and config.username and config.password
         self._tokens = TokenStore(config.state_dir) if keep and config.state_dir else None
         self._kept_token: str | None = None
+        #: Enlighten failures by kind (EnlightenError.reason), since start
+        self.enlighten_failures: dict[str, int] = dict.fromkeys(ENLIGHTEN_REASONS, 0)
 
     @property
     def name(self) -> str:
@@ -194,16 +202,23 @@ class Link:
         token = None if fresh and cfg.username and cfg.password else given
         saved = None if fresh or token else self._saved_token(envoy)
         try:
-            envoy.authenticate(cfg.username, cfg.password, token or saved)
+            self._authenticate(envoy, token or saved)
         except EnvoyAuthenticationError:
             if saved is None:
                 raise
             # The gateway no longer takes the saved token: ask Enlighten for a new one.
-            envoy.authenticate(cfg.username, cfg.password, None)
+            self._authenticate(envoy, None)
         self._keep_token(envoy)
         self._given_token = given
         if self.stage is Stage.LOGIN:
             self.stage = Stage.PROBE
+
+    def _authenticate(self, envoy: Envoy, token: str | None) -> None:
+        try:
+            envoy.authenticate(self.config.username, self.config.password, token)
+        except EnlightenError as err:
+            self.enlighten_failures[err.reason] = self.enlighten_failures.get(err.reason, 0) + 1
+            raise
 
     def _saved_token(self, envoy: Envoy) -> str | None:
         serial = envoy.serial_number or self.config.serial
@@ -274,7 +289,7 @@ class Link:
         if not (cfg.username and cfg.password):
             return  # nothing to renew it with: the expiry metric tells the user
         try:
-            envoy.authenticate(cfg.username, cfg.password, None)
+            self._authenticate(envoy, None)
             self._keep_token(envoy)
             _LOGGER.info("target %s: token renewed from Enlighten", self.name)
         except EnvoyError as err:

@@ -78,6 +78,8 @@ class Snapshot:
     #: power and states alone exceed the busy budget (see Schedule.budget_exceeded)
     busy_budget_exceeded: bool = False
     counter_decreases: int = 0
+    #: Enlighten failures since start by kind: refused, unexpected, unreachable
+    enlighten_failures: Mapping[str, int] = field(default_factory=frozen_map)
     #: (import, export) Wh counted phase-balanced since the exporter started (collector/grid.py);
     #: None without a net-consumption CT reading in this snapshot
     grid_energy_wh: tuple[float, float] | None = None

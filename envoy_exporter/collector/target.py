@@ -316,6 +316,7 @@ class Target:
             busy_ratio=busy_ratio(intervals, latencies),
             busy_budget_exceeded=self.schedule.budget_exceeded(),
             counter_decreases=self._book.decreases,
+            enlighten_failures=frozen_map(self._link.enlighten_failures),
             grid_energy_wh=grid,
             poor_data_quality=poor,
             properties=frozen_map(self._properties),

@@ -60,6 +60,10 @@ class EnlightenUnreachable(EnlightenError):
     reason: ClassVar[str] = "unreachable"
 
 
+#: every EnlightenError.reason
+ENLIGHTEN_REASONS = ("refused", "unexpected", "unreachable")
+
+
 class EnvoyAuthenticationRequired(EnvoyError):
     """A request was made without (valid) authentication."""
 
