@@ -339,3 +339,37 @@ def test_the_cap_is_a_target_setting(simulator: Any) -> None:
     target.close()
     with pytest.raises(ValueError, match="max_series"):
         TargetConfig(name="site", host=sim.host, max_series=0)
+
+
+def test_the_cap_holds_in_openmetrics_too(simulator: Any) -> None:
+    """Prometheus asks for OpenMetrics first: that answer is cut like the text one."""
+    import requests
+    from prometheus_client.openmetrics.parser import (
+        text_string_to_metric_families as openmetrics_families,
+    )
+
+    from envoy_exporter.cli.serve import build_server
+
+    sim = simulator("metered-3phase", sleep=False)
+    target = Target(TargetConfig(name="site", host=sim.host, token=sim.token, max_series=5))
+    server = build_server({"site": target}, single="site", listen="127.0.0.1:0").start()
+    try:
+        url = server.url + "metrics"
+        text = requests.get(url, timeout=60).text
+        om = requests.get(
+            url, headers={"Accept": "application/openmetrics-text; version=1.0.0"}, timeout=60
+        )
+    finally:
+        server.stop()
+    assert om.headers["Content-Type"].startswith("application/openmetrics-text")
+    dropped = [
+        s.value
+        for f in openmetrics_families(om.text)
+        for s in f.samples
+        if s.name == "enphase_exporter_series_dropped"
+    ]
+    assert dropped == [
+        series(text.encode(), "enphase_exporter_series_dropped")[
+            "enphase_exporter_series_dropped[]"
+        ]
+    ]

@@ -59,12 +59,28 @@ def _family(spec: MetricSpec, samples: Iterable[Sample]) -> Metric:
     return gauge
 
 
-def families(snapshot: Snapshot, catalogue: Iterable[MetricSpec] = CATALOGUE) -> Iterator[Metric]:
-    """Every catalogue family with at least one sample in the snapshot."""
+def families(
+    snapshot: Snapshot,
+    catalogue: Iterable[MetricSpec] = CATALOGUE,
+    max_series: int | None = None,
+) -> Iterator[Metric]:
+    """Every catalogue family with at least one sample in the snapshot.
+
+    With `max_series`, the gateway's data is cut where SnapshotRenderer cuts it (in catalogue
+    order, the health always kept) and the cut counted in enphase_exporter_series_dropped.
+    """
+    room, dropped = max_series, 0
     for spec in catalogue:
         samples = spec.samples(snapshot)
+        if room is not None and spec.parts is not None:
+            kept = samples[: max(room, 0)]
+            dropped += len(samples) - len(kept)
+            room -= len(kept)
+            samples = kept
         if samples:
             yield _family(spec, samples)
+    if dropped:
+        yield _family(SERIES_DROPPED, [Sample((), float(dropped))])
 
 
 class _Families(Collector):

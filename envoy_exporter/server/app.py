@@ -134,7 +134,8 @@ class ExporterApp:
             return 200, self._render(refresher.target), own
         kept = self._openmetrics
         if kept is None or kept[0] is not snap:
-            kept = self._openmetrics = (snap, _openmetrics_of(snap).removesuffix(_EOF))
+            text = _openmetrics_of(snap, refresher.target.config.max_series)
+            kept = self._openmetrics = (snap, text.removesuffix(_EOF))
         return 200, kept[1], own
 
     def probe(
@@ -150,7 +151,7 @@ class ExporterApp:
         if snap is None:
             return _still_refreshing(name, timeout)
         if openmetrics:
-            return 200, _openmetrics_of(snap)
+            return 200, _openmetrics_of(snap, refresher.target.config.max_series)
         return 200, self._render(refresher.target)
 
     def landing(self, timeout: float) -> bytes:
@@ -184,13 +185,13 @@ def _openmetrics_text(registry: CollectorRegistry) -> bytes:
     return text
 
 
-def _openmetrics_of(snap: Snapshot) -> bytes:
+def _openmetrics_of(snap: Snapshot, max_series: int) -> bytes:
     """The snapshot's families in OpenMetrics (prometheus_client's writer, as /probe's
     classic text once was): Prometheus asks for it first."""
     from ..outputs.prometheus import families
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Fixed(list(families(snap))))
+    registry.register(_Fixed(list(families(snap, max_series=max_series))))
     return _openmetrics_text(registry)
 
 
