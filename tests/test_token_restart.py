@@ -7,6 +7,7 @@ import dataclasses
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -25,13 +26,17 @@ def cloud_only(sim: SimulatedEnvoy, state: Path | None) -> TargetConfig:
     return dataclasses.replace(demo_target(sim), name="home", token=None, state_dir=state)
 
 
-def scrape_up(config: TargetConfig) -> float:
+def scrape(config: TargetConfig) -> dict[str, list[Any]]:
+    """/metrics of one start of the exporter (stopped after the scrape, as at a restart)."""
     server = build_server({"home": Target(config)}, single="home", listen="127.0.0.1:0").start()
     try:
-        text = requests.get(server.url + "metrics", timeout=60).text
+        return samples(requests.get(server.url + "metrics", timeout=60).text)
     finally:
         server.stop()
-    return float(samples(text)["enphase_up"][0].value)
+
+
+def scrape_up(config: TargetConfig) -> float:
+    return float(scrape(config)["enphase_up"][0].value)
 
 
 def test_a_restart_reuses_the_saved_token(simulator: SimulatorFactory, tmp_path: Path) -> None:
@@ -70,12 +75,7 @@ def test_a_saved_token_the_gateway_refuses_is_replaced(
 
 
 def failures(config: TargetConfig) -> dict[str, float]:
-    server = build_server({"home": Target(config)}, single="home", listen="127.0.0.1:0").start()
-    try:
-        text = requests.get(server.url + "metrics", timeout=60).text
-    finally:
-        server.stop()
-    found = samples(text)["enphase_exporter_enlighten_failures_total"]
+    found = scrape(config)["enphase_exporter_enlighten_failures_total"]
     return {s.labels["reason"]: s.value for s in found}
 
 

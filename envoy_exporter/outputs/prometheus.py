@@ -15,13 +15,14 @@ from collections.abc import Iterable, Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING, NamedTuple
 
-from prometheus_client import generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
     InfoMetricFamily,
     Metric,
 )
+from prometheus_client.openmetrics import exposition as openmetrics
 from prometheus_client.registry import Collector
 
 from ..catalogue import CATALOGUE, MetricSpec, Sample
@@ -89,6 +90,15 @@ class _Families(Collector):
 
     def collect(self) -> Iterable[Metric]:
         return self._metrics
+
+
+def render_openmetrics(snapshot: Snapshot, max_series: int) -> bytes:
+    """The snapshot in OpenMetrics, which Prometheus asks for first: prometheus_client's
+    writer over the same families, cut at the same cap as the text renderer."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(list(families(snapshot, max_series=max_series))))
+    text: bytes = openmetrics.generate_latest(registry)  # type: ignore[no-untyped-call]
+    return text
 
 
 def render_snapshot(snapshot: Snapshot) -> bytes:

@@ -24,6 +24,7 @@ from .. import __version__
 from ..collector.conditions import Condition, report_state
 from ..collector.pool import WorkPool, shared_pool
 from ..outputs.build_info import BuildInfoCollector
+from ..outputs.prometheus import render_openmetrics
 from .httpd import HttpServer
 from .landing import render_landing
 from .reload import Reloader
@@ -134,7 +135,7 @@ class ExporterApp:
             return 200, self._render(refresher.target), own
         kept = self._openmetrics
         if kept is None or kept[0] is not snap:
-            text = _openmetrics_of(snap, refresher.target.config.max_series)
+            text = render_openmetrics(snap, refresher.target.config.max_series)
             kept = self._openmetrics = (snap, text.removesuffix(_EOF))
         return 200, kept[1], own
 
@@ -151,7 +152,7 @@ class ExporterApp:
         if snap is None:
             return _still_refreshing(name, timeout)
         if openmetrics:
-            return 200, _openmetrics_of(snap, refresher.target.config.max_series)
+            return 200, render_openmetrics(snap, refresher.target.config.max_series)
         return 200, self._render(refresher.target)
 
     def landing(self, timeout: float) -> bytes:
@@ -172,27 +173,9 @@ class ExporterApp:
         ).encode()
 
 
-class _Fixed(Collector):
-    def __init__(self, metrics: list[Metric]) -> None:
-        self._metrics = metrics
-
-    def collect(self) -> Iterable[Metric]:
-        return self._metrics
-
-
 def _openmetrics_text(registry: CollectorRegistry) -> bytes:
     text: bytes = openmetrics.generate_latest(registry)  # type: ignore[no-untyped-call]
     return text
-
-
-def _openmetrics_of(snap: Snapshot, max_series: int) -> bytes:
-    """The snapshot's families in OpenMetrics (prometheus_client's writer, as /probe's
-    classic text once was): Prometheus asks for it first."""
-    from ..outputs.prometheus import families
-
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Fixed(list(families(snap, max_series=max_series))))
-    return _openmetrics_text(registry)
 
 
 def _still_refreshing(name: str, timeout: float | None) -> tuple[int, bytes]:
