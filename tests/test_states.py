@@ -35,6 +35,11 @@ def scrape(server_url: str) -> str:
     return answer.text
 
 
+def capture_metrics(simulator: SimulatorFactory, serve: ServerFactory, folder: Path) -> str:
+    """/metrics of the exporter reading one real gateway's capture."""
+    return scrape(serve({"home": simulator(folder)}, single="home").url)
+
+
 def test_a_known_admin_state_is_the_one_state_at_1(
     simulator: SimulatorFactory,
     exporter: ServerFactory,  # noqa: F811
@@ -79,8 +84,7 @@ def test_the_generator_relay_states_and_configured_type(
     captures_dir: Path,
     exporter: ServerFactory,  # noqa: F811
 ) -> None:
-    sim = simulator(captures_dir / GENERATOR)
-    text = scrape(exporter({"home": sim}, single="home").url)
+    text = capture_metrics(simulator, exporter, captures_dir / GENERATOR)
     wanted = {("open",): 0.0, ("close",): 1.0}
     assert states(text, "enphase_generator_admin_state") == wanted
     assert states(text, "enphase_generator_oper_state") == wanted
@@ -97,9 +101,7 @@ def test_a_gateway_without_a_generator_shows_no_generator_state(
     exporter: ServerFactory,  # noqa: F811
 ) -> None:
     # its /ivp/ensemble/generator says admin_state "unknown", but no generator is configured
-    sim = simulator(captures_dir / NO_GENERATOR)
-    text = scrape(exporter({"home": sim}, single="home").url)
-    found = samples(text)
+    found = samples(capture_metrics(simulator, exporter, captures_dir / NO_GENERATOR))
     assert found["enphase_enpower_admin_state_name"]  # the system controller is read
     for name in ("admin_state", "oper_state", "config_info", "type"):
         assert f"enphase_generator_{name}" not in found
