@@ -457,7 +457,7 @@ def test_a_hanging_collector_holds_one_pool_thread(simulator: SimulatorFactory) 
     counts = InFlight()
     with HttpReceiver() as rec:
         rec.hold()  # every export hangs until its timeout
-        settings = OtlpSettings(endpoint=rec.endpoint, timeout=0.3, interval=0.05)
+        settings = OtlpSettings(endpoint=rec.endpoint, timeout=0.5, interval=0.05)
         push = OtlpPush(targets, settings, exporter_factory=counts.factory, pool=pool).start()
         try:
             for _ in range(12):

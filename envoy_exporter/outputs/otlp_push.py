@@ -126,10 +126,14 @@ class OtlpPush:
             self._end(pusher)
 
     def _push(self, pusher: TargetPusher, snapshot: Snapshot) -> None:
+        exports = self.stats.get(pusher.target.name).exports
         try:
             pusher.push(snapshot)
         finally:
-            self._end(pusher, self.stats.get(pusher.target.name).outage_failures > 0)
+            # A push that exported nothing (stopped, its collection timed out) says nothing
+            # of the collector.
+            after = self.stats.get(pusher.target.name)
+            self._end(pusher, after.outage_failures > 0 if after.exports != exports else None)
 
     def _end(self, pusher: TargetPusher, failing: bool | None = None) -> None:
         with self._lock:
