@@ -4,7 +4,6 @@ documents (issue 14 item 6)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import requests
@@ -12,9 +11,6 @@ import requests
 from envoy_exporter.catalogue import CATALOGUE
 from envoy_exporter.catalogue.codes import ADMIN_STATE_NAMES, UNDOCUMENTED, UNDOCUMENTED_CODES
 from envoy_exporter.catalogue.docs import render_markdown
-from envoy_exporter.envoy.const import URL_GEN_MODE
-from envoy_exporter.simulator.captures import CaptureSource
-from envoy_exporter.simulator.source import Answer
 
 from .conftest import SimulatorFactory
 from .test_server import ServerFactory, exporter, samples  # noqa: F401 (fixture)
@@ -25,10 +21,10 @@ GENERATOR = "8.2.127_with_generator_running"
 NO_GENERATOR = "8.2.127_with_3cts_and_battery_split"
 
 
-def states(text: str, name: str, label: str = "state") -> dict[tuple[str, ...], float]:
+def states(text: str, name: str) -> dict[tuple[str, ...], float]:
     """A state set's series: (other label values..., state) -> value."""
     return {
-        (*(v for k, v in sorted(s.labels.items()) if k != label), s.labels[label]): s.value
+        (*(v for k, v in sorted(s.labels.items()) if k != "state"), s.labels["state"]): s.value
         for s in samples(text).get(name, [])
     }
 
@@ -99,37 +95,6 @@ def test_the_generator_relay_states_and_configured_type(
     assert "# HELP enphase_generator_type Generator type code (code undocumented" in text
 
 
-class WithGenMode:
-    """A capture with the /ivp/ss/gen_mode answer it lacks (no capture has one)."""
-
-    def __init__(self, folder: Path, gen_cmd: str) -> None:
-        self.capture = CaptureSource(folder)
-        self.firmware = self.capture.firmware
-        self.serial = self.capture.serial
-        self.gen_cmd = gen_cmd
-
-    def answer(self, path: str, now: float) -> Answer | None:
-        if path == URL_GEN_MODE:
-            doc = {"gen_cmd": self.gen_cmd, "last_updated_by": "Enlighten"}
-            return Answer(200, json.dumps(doc).encode())
-        return self.capture.answer(path, now)
-
-    def write(self, method: str, path: str, body: bytes, now: float) -> Answer | None:
-        return self.capture.write(method, path, body, now)
-
-
-def test_the_generator_mode_requested(
-    simulator: SimulatorFactory,
-    captures_dir: Path,
-    exporter: ServerFactory,  # noqa: F811
-) -> None:
-    auto = simulator(WithGenMode(captures_dir / GENERATOR, "auto"))
-    text = scrape(exporter({"home": auto}, single="home").url)
-    assert states(text, "enphase_generator_mode", "mode") == {("off",): 0, ("on",): 0, ("auto",): 1}
-    # the number beside it stays a gauge: no document ties 2 to "auto"
-    assert [s.value for s in samples(text)["enphase_generator_admin_mode"]] == [2.0]
-
-
 def test_a_gateway_without_a_generator_shows_no_generator_state(
     simulator: SimulatorFactory,
     captures_dir: Path,
@@ -138,7 +103,7 @@ def test_a_gateway_without_a_generator_shows_no_generator_state(
     # its /ivp/ensemble/generator says admin_state "unknown", but no generator is configured
     found = samples(capture_metrics(simulator, exporter, captures_dir / NO_GENERATOR))
     assert found["enphase_enpower_admin_state_name"]  # the system controller is read
-    for name in ("admin_state", "oper_state", "config_info", "type", "mode"):
+    for name in ("admin_state", "oper_state", "config_info", "type"):
         assert f"enphase_generator_{name}" not in found
 
 

@@ -35,8 +35,7 @@ UNDOCUMENTED_CODES: dict[str, str] = {
     "enphase_c6cc_admin_state": "82 seen (`ENCMN_C6_CC_READY`): read "
     "`enphase_c6cc_admin_state_name`",
     "enphase_collar_control_error": "0 seen, presumably no error",
-    "enphase_generator_admin_mode": "0 and 2 seen (2 with a generator running); the mode "
-    "requested in words is `enphase_generator_mode`, where the gateway has /ivp/ss/gen_mode",
+    "enphase_generator_admin_mode": "0 and 2 seen (2 with a generator running)",
     "enphase_dry_contact_black_start": "5 and 10000 seen; neither its unit nor its meaning is "
     "published",
     "enphase_generator_type": "0 and 1 seen, on gateways with and without a generator alike; "

@@ -12,8 +12,6 @@ _GEN_CONFIG = one("generator_config", _PART)
 _GEN_CONFIG_SRC = "/ivp/ss/gen_config"
 _GEN_SCHEDULE = one("generator_schedule", _PART)
 _GEN_SCHEDULE_SRC = "/ivp/ss/gen_schedule"
-_GEN_MODE = one("generator_mode", _PART)
-_GEN_MODE_SRC = "/ivp/ss/gen_mode"
 _RELAY_STATES = ("open", "close")
 
 GENERATOR: tuple[MetricSpec, ...] = (
@@ -113,18 +111,6 @@ GENERATOR: tuple[MetricSpec, ...] = (
         field="type",
         select=_GEN,
         source=_GEN_SRC,
-    ),
-    metric(
-        "enphase_generator_mode",
-        "Generator mode requested in the app (gen_cmd): off, on, or auto (started and stopped "
-        "by the batteries' charge)",
-        model="EnvoyGeneratorMode",
-        field="gen_cmd",
-        select=_GEN_MODE,
-        source=_GEN_MODE_SRC,
-        states=("off", "on", "auto"),
-        state_label="mode",
-        subsystem="ensemble",
     ),
     metric(
         "enphase_generator_config_info",
