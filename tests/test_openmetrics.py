@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -93,26 +92,6 @@ def test_openmetrics_equals_prometheus_client_on_the_captures() -> None:
         assert_as_prometheus_client(snapshot)
         read += snapshot.up
     assert read >= len(FOLDERS) // 2
-
-
-def test_each_format_is_kept_apart_across_refreshes(simulator: Any) -> None:
-    # One renderer serves both formats in turn while parts refresh on their own schedules:
-    # neither format's kept text may leak into the other's, nor go stale.
-    sim = simulator("battery", sleep=False)
-    now = [time.time()]
-    target = Target(
-        TargetConfig(name="site", host=sim.host, token=sim.token, cache_ttl=15.0),
-        clock=lambda: now[0],
-    )
-    renderer = SnapshotRenderer()
-    for step in range(30):
-        snapshot = target.snapshot()
-        formats = (True, False) if step % 3 else (False, True)
-        for openmetrics in formats[: 1 + step % 2]:
-            expected = render_snapshot(snapshot, openmetrics=openmetrics)
-            assert renderer.render(snapshot, openmetrics) == expected.removesuffix(OPENMETRICS_EOF)
-        now[0] += 15.0 if step % 5 else 300.0
-    target.close()
 
 
 def test_the_cap_cuts_openmetrics_where_it_cuts_the_text() -> None:
