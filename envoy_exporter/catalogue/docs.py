@@ -6,6 +6,7 @@ import sys
 
 from . import CATALOGUE
 from .codes import UNDOCUMENTED_CODES
+from .inverter_status import DEVICE_DATA_NOTE
 from .spec import SUBSYSTEMS, MetricSpec
 
 _HEADER = """# Metrics
@@ -54,7 +55,8 @@ def render_markdown() -> str:
         ]
         lines += [_row(spec) for spec in specs]
         lines.append("")
-    return "\n".join([*lines, *_codes_section(), *_promtool_section()])
+    device_data = ["## Inverter status from /ivp/pdm/device_data", "", DEVICE_DATA_NOTE, ""]
+    return "\n".join([*lines, *device_data, *_codes_section(), *_promtool_section()])
 
 
 def _codes_section() -> list[str]:
