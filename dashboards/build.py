@@ -406,7 +406,8 @@ SINCE_REPORT = f"time() - {m('enphase_inverter_last_report_timestamp_seconds')}"
 
 
 def overview() -> list[JSON]:
-    today, month = {"timeFrom": "now/d"}, {"timeFrom": "now/M"}
+    today: JSON = {"timeFrom": "now/d"}
+    month: JSON = {"timeFrom": "now/M"}
     # IQ and AC Batteries combined when the site has AC Batteries, else the IQ Batteries.
     soc = " or ".join(
         f"avg by (instance) ({m(name)})"
