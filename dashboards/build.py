@@ -362,12 +362,26 @@ def grid_energy(side: str) -> str:
         f"{added(f'enphase_ct_phase_energy_{ct}_joules_total', NET_CT)}"
         f" or {added(f'enphase_ct_energy_{ct}_joules_total', NET_CT)}"
     )
+    return _by_metering(balanced, per_phase) + KWH
+
+
+def grid_power(side: str) -> str:
+    """Power drawn from (import) or sent to (export) the grid now, as $grid_metering counts
+    it: the net power of all phases, or each phase's on its own (one phase: the same)."""
+    sign = "" if side == "import" else "-"
+    balanced = f"clamp_min({sign}{NET_W}, 0)"
+    phases = m("enphase_net_consumption_phase_power_watts")
+    return _by_metering(balanced, f"sum by (instance) (clamp_min({sign}{phases}, 0)) or {balanced}")
+
+
+def _by_metering(balanced: str, per_phase: str) -> str:
+    """The query of the way $grid_metering picks, each labelled as the recording rules are."""
     both = " or ".join(
         f'label_replace({query}, "metering", "{way}", "", "")'
         for way, query in zip(GRID_METERING, (balanced, per_phase), strict=True)
     )
     chosen = 'label_replace(vector(1), "metering", "$grid_metering", "", "")'
-    return f"sum by (instance) (({both}) and on (metering) {chosen}){KWH}"
+    return f"sum by (instance) (({both}) and on (metering) {chosen})"
 
 
 def energy(counter: str, extra: str = "", by: str = "instance") -> str:
@@ -443,15 +457,17 @@ def overview() -> list[JSON]:
         stat("Consumption now", [target(CONSUMPTION_W)], "watt"),
         stat(
             "Grid import now",
-            [target(f"clamp_min({NET_W}, 0)")],
+            [target(grid_power("import"))],
             "watt",
-            description="Power drawn from the grid (net consumption above zero).",
+            description="Power drawn from the grid (net consumption above zero). "
+            + GRID_METERING_HELP,
         ),
         stat(
             "Grid export now",
-            [target(f"clamp_min(-{NET_W}, 0)")],
+            [target(grid_power("export"))],
             "watt",
-            description="Power sent to the grid (net consumption below zero).",
+            description="Power sent to the grid (net consumption below zero). "
+            + GRID_METERING_HELP,
         ),
         gauge(
             "Self-consumption now",

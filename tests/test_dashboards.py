@@ -202,8 +202,15 @@ def test_grid_metering_variable_switches_the_grid_energy_panels() -> None:
         assert choice["current"]["value"] == GRID_METERING[0]
     (overview,) = [_load(p) for p in DASHBOARDS if _load(p)["title"] == "Envoy / Overview"]
     panels = {p["title"]: p for p in _panels(overview)}
-    for title in ("Grid import today", "Grid export today", "Grid import and export per hour"):
-        assert all("$grid_metering" in t["expr"] for t in panels[title]["targets"]), title
+    for title in (
+        "Grid import now",
+        "Grid export now",
+        "Grid import today",
+        "Grid export today",
+        "Grid import and export per hour",
+        "Energy over the last 24 h",
+    ):
+        assert any("$grid_metering" in t["expr"] for t in panels[title]["targets"]), title
     # the rules label their two ways with the variable's values
     rules = RULES.read_text()
     for way in GRID_METERING:

@@ -51,7 +51,7 @@ The phase-balanced counters start at zero whenever the exporter starts: read the
 values. The recording rules `instance:enphase_grid_import_energy_joules:increase1h` and
 `:increase1d` (and their `export` twins) hold both, told apart by the label `metering`
 (`phase-balanced`, `per-phase`); the Overview dashboard's *Grid metering* variable picks
-one for its grid energy panels (see `dashboards/README.md`).
+one for its grid panels (see `dashboards/README.md`).
 """
 
 
