@@ -102,7 +102,7 @@ def test_no_unbounded_labels() -> None:
         "firmware", "part_number", "model", "state", "id", "mode", "bmu_firmware", "revision",
         "admin_state", "load_name", "type", "grid_action", "micro_grid_action",
         "generator_action", "mid_state", "grid_state", "collar_state", "dmir_version",
-        "oper_state", "interface_type", "timezone", "dhcp", "host", "reason",
+        "oper_state", "interface_type", "timezone", "dhcp", "host", "reason", "manufacturer",
     }  # fmt: skip
     for spec in CATALOGUE:
         assert set(spec.labels) <= allowed, (spec.name, set(spec.labels) - allowed)

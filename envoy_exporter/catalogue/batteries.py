@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .codes import UNDOCUMENTED
 from .devices import device_specs
 from .spec import (
     MILLI,
@@ -93,7 +94,7 @@ ENCHARGE: tuple[MetricSpec, ...] = (
     ),
     metric(
         "enphase_encharge_led_status",
-        "LED status code of the battery",
+        f"LED status code of the battery ({UNDOCUMENTED})",
         subsystem="batteries",
         model="EnvoyEncharge",
         field="led_status",

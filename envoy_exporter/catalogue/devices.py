@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from .codes import ADMIN_STATE_NAMES, UNDOCUMENTED
 from .spec import DataSelector, MetricSpec, metric
 
 
@@ -18,15 +19,25 @@ def device_specs(
     labels: tuple[str, ...] = (),
     subsystem: str,
 ) -> list[MetricSpec]:
-    """The shared device metrics (`fields` names which the model has), plus its temperature."""
+    """The shared device metrics (`fields` names which the model has), plus its temperature.
+
+    The administrative state comes twice: the gateway's number (undocumented, kept as a gauge
+    for the graphs that use it) and its name, as a state set.
+    """
     device = partial(
         metric, subsystem=subsystem, model=model, select=select, source=source, labels=labels
     )
     specs = [
         device(
             f"enphase_{prefix}_admin_state",
-            f"{what}: Administrative state code",
+            f"{what}: Administrative state code ({UNDOCUMENTED})",
             field="admin_state",
+        ),
+        device(
+            f"enphase_{prefix}_admin_state_name",
+            f"{what}: Administrative state as the gateway names it (admin_state_str)",
+            field="admin_state_str",
+            states=ADMIN_STATE_NAMES[prefix],
         ),
         device(
             f"enphase_{prefix}_comm_level_2_4_ghz",
@@ -73,5 +84,6 @@ def device_specs(
             unit="celsius",
         ),
     ]
-    # `fields` names those the model has
-    return [spec for spec in specs if spec.covers[0].partition(".")[2] in fields]
+    # `fields` names those the model has; the name of the state goes with its number
+    wanted = {*fields, *(("admin_state_str",) if "admin_state" in fields else ())}
+    return [spec for spec in specs if spec.covers[0].partition(".")[2] in wanted]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from . import CATALOGUE
+from .codes import UNDOCUMENTED_CODES
 from .spec import SUBSYSTEMS, MetricSpec
 
 _HEADER = """# Metrics
@@ -15,7 +16,9 @@ Generated from the metric catalogue (`envoy_exporter/catalogue/`) by
 
 Units are base units: watts, joules (Wh x 3600), volts, amperes, hertz, celsius, seconds,
 and ratios 0-1 for percentages. Counters end in `_total`, info metrics in `_info` (value 1).
-A *state set* has one series per state, 1 for the current one. A series only appears when
+A *state set* has one series per known state, 1 for the current one; a state the catalogue
+does not know shows as one more series, under the gateway's own word, at 1 (so a state set
+never hides what the gateway said). A series only appears when
 the gateway reports the value; a part of the data older than 3 of its refresh intervals
 disappears, and `enphase_exporter_data_age_seconds{collector}` says how old it is.
 
@@ -77,7 +80,27 @@ def render_markdown() -> str:
         ]
         lines += [_row(spec) for spec in specs]
         lines.append("")
-    return "\n".join([*lines, _GRID_METERING, *_promtool_section()])
+    return "\n".join([*lines, _GRID_METERING, *_codes_section(), *_promtool_section()])
+
+
+def _codes_section() -> list[str]:
+    """The numeric codes whose meaning no public document gives."""
+    lines = [
+        "## Undocumented codes",
+        "",
+        "No public description of the gateway's local API (Enphase's, the unofficial "
+        "Enphase-API documentation, the Home Assistant and pyenphase docs) says what these "
+        "numbers mean, so they stay gauges with the gateway's number, and no state set "
+        "guesses at them. Where the gateway names a code in the same answer "
+        "(`admin_state_str`), the name is a state set (`enphase_<device>_admin_state_name`) "
+        "and the number is kept beside it for the graphs that already use it.",
+        "",
+        "| metric | values seen on real gateways |",
+        "| --- | --- |",
+    ]
+    names = [spec.name for spec in CATALOGUE if spec.name in UNDOCUMENTED_CODES]
+    lines += [f"| `{name}` | {UNDOCUMENTED_CODES[name]} |" for name in names]
+    return [*lines, ""]
 
 
 #: (what marks a name, promtool's warning, why the name stays as users already graph it)

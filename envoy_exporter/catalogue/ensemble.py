@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .codes import UNDOCUMENTED
 from .devices import device_specs
 from .spec import (
     PERCENT_TO_RATIO,
@@ -125,7 +126,7 @@ DEVICES: tuple[MetricSpec, ...] = (
     ),
     metric(
         "enphase_collar_control_error",
-        "IQ Meter Collar control error code",
+        f"IQ Meter Collar control error code ({UNDOCUMENTED})",
         subsystem="ensemble",
         model="EnvoyCollar",
         field="control_error",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .codes import UNDOCUMENTED
 from .spec import PERCENT_TO_RATIO, MetricSpec, metric, one
 
 _PART = ("generator",)
@@ -11,6 +12,7 @@ _GEN_CONFIG = one("generator_config", _PART)
 _GEN_CONFIG_SRC = "/ivp/ss/gen_config"
 _GEN_SCHEDULE = one("generator_schedule", _PART)
 _GEN_SCHEDULE_SRC = "/ivp/ss/gen_schedule"
+_RELAY_STATES = ("open", "close")
 
 GENERATOR: tuple[MetricSpec, ...] = (
     metric(
@@ -22,9 +24,30 @@ GENERATOR: tuple[MetricSpec, ...] = (
         subsystem="ensemble",
         fields={"admin_state": "admin_state", "oper_state": "oper_state"},
     ),
+    # The gateway's words for the generator relay; another word ("unknown") shows as itself
+    metric(
+        "enphase_generator_admin_state",
+        "Requested state of the generator relay",
+        model="EnvoyGenerator",
+        field="admin_state",
+        select=_GEN,
+        source=_GEN_SRC,
+        states=_RELAY_STATES,
+        subsystem="ensemble",
+    ),
+    metric(
+        "enphase_generator_oper_state",
+        "Actual state of the generator relay",
+        model="EnvoyGenerator",
+        field="oper_state",
+        select=_GEN,
+        source=_GEN_SRC,
+        states=_RELAY_STATES,
+        subsystem="ensemble",
+    ),
     metric(
         "enphase_generator_admin_mode",
-        "Generator administrative mode code",
+        f"Generator administrative mode code ({UNDOCUMENTED})",
         subsystem="ensemble",
         model="EnvoyGenerator",
         field="admin_mode",
@@ -33,7 +56,7 @@ GENERATOR: tuple[MetricSpec, ...] = (
     ),
     metric(
         "enphase_generator_schedule",
-        "Generator schedule code",
+        "1 when a generator exercise schedule is set",
         subsystem="ensemble",
         model="EnvoyGenerator",
         field="schedule",
@@ -82,12 +105,21 @@ GENERATOR: tuple[MetricSpec, ...] = (
     ),
     metric(
         "enphase_generator_type",
-        "Generator type code",
+        f"Generator type code ({UNDOCUMENTED})",
         subsystem="ensemble",
         model="EnvoyGenerator",
         field="type",
         select=_GEN,
         source=_GEN_SRC,
+    ),
+    metric(
+        "enphase_generator_config_info",
+        "Generator as configured at installation",
+        model="EnvoyGeneratorConfig",
+        select=_GEN_CONFIG,
+        source=_GEN_CONFIG_SRC,
+        subsystem="ensemble",
+        fields={"type": "gen_type", "manufacturer": "manufacturer", "model": "model"},
     ),
     metric(
         "enphase_generator_max_continuous_current_amperes",

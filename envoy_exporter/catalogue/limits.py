@@ -8,6 +8,7 @@ from .spec import PERCENT_TO_RATIO, MetricSpec, metric, one
 
 _PV = "/ivp/sc/pvlimit"
 _PEL = "/ivp/ss/pel_settings"
+_DPEL = "/ivp/ss/dpel"
 
 _production = partial(
     metric,
@@ -22,6 +23,14 @@ _export = partial(
     source=_PEL,
     model="EnvoyExportLimit",
     select=one("export_limit", ("limits",)),
+)
+
+_dynamic = partial(
+    metric,
+    subsystem="system",
+    source=_DPEL,
+    model="EnvoyDynamicLimit",
+    select=one("dynamic_limit", ("limits",)),
 )
 
 SPECS: tuple[MetricSpec, ...] = (
@@ -40,6 +49,23 @@ SPECS: tuple[MetricSpec, ...] = (
         "enphase_export_limit_watts",
         "The power export limit, while one is on and the gateway gives it in watts",
         field="limit_watts",
+        unit="watts",
+    ),
+    _dynamic(
+        "enphase_dynamic_export_limit_enabled",
+        "1 when a dynamic power export limit (DPEL, set at run time by an app or installer) is on",
+        field="enabled",
+    ),
+    _dynamic(
+        "enphase_dynamic_export_limit_watts",
+        "The dynamic limit on the net export to the grid, while one is on (export_limit true)",
+        field="export_limit_watts",
+        unit="watts",
+    ),
+    _dynamic(
+        "enphase_dynamic_production_limit_watts",
+        "The dynamic limit on production itself, while one is on (export_limit false)",
+        field="production_limit_watts",
         unit="watts",
     ),
 )

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from .. import __version__
-from .demo import demo
-from .dump import dump
-from .probe import probe
-from .push import push
-from .serve import serve
-from .simulate import simulate
-from .token import token
+
+#: command -> its module; imported when the command runs (or `--help` lists it), so that
+#: `serve` does not carry the simulator, the OTLP SDK or the capture dumper in its memory.
+COMMANDS = {
+    "serve": "serve",
+    "push": "push",
+    "probe": "probe",
+    "dump": "dump",
+    "token": "token",
+    "simulate": "simulate",
+    "demo": "demo",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """click's lazily loading group (the pattern of click's documentation)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
+        command: click.Command = getattr(module, cmd_name)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="envoy-exporter")
 def main() -> None:
     """Prometheus and OpenTelemetry exporter for Enphase Envoy (IQ Gateway) solar gateways."""
-
-
-for _command in (serve, push, probe, dump, token, simulate, demo):
-    main.add_command(_command)

@@ -16,22 +16,6 @@ from .serve import build_server, check_listen, run_until_signal
 _LOGGER = logging.getLogger(__name__)
 
 
-def _source(profile: str, capture: Path | None) -> Any:
-    if capture is not None:
-        from ..simulator.captures import CaptureError, CaptureSource
-
-        try:
-            return CaptureSource(capture)
-        except CaptureError as exc:
-            raise click.BadParameter(str(exc), param_hint="--capture") from None
-    from ..simulator.profiles import PROFILE_NAMES, load_profile
-
-    if profile not in PROFILE_NAMES:
-        names = ", ".join(PROFILE_NAMES)
-        raise click.BadParameter(f"{profile!r} is not one of {names}", param_hint="--profile")
-    return load_profile(profile)
-
-
 def demo_target(sim: Any, cache_ttl: float = 15.0) -> TargetConfig:
     """The simulated gateway with credentials it accepts: a token (firmware >= 7) or a user."""
     if sim.base_url.startswith("https://"):
@@ -94,12 +78,13 @@ def demo(
     """
     from ..collector.target import Target
     from ..simulator.server import SimulatedEnvoy
+    from .simulate import source_from
 
     setup_logging(log_level, log_format)
     _, errors = check_settings({"cache_ttl": cache_ttl}, lambda key: "--cache-ttl")
     if errors:
         raise click.UsageError(errors[0])
-    sim = SimulatedEnvoy(_source(profile, capture), listen="127.0.0.1:0")
+    sim = SimulatedEnvoy(source_from(profile, capture, "--capture"), listen="127.0.0.1:0")
     sim.start()
     try:
         config = demo_target(sim, cache_ttl)

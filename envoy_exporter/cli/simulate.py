@@ -18,13 +18,18 @@ from ..simulator.source import Source
 def _load_source(profile: str | None, captures: Path | None) -> Source:
     if (profile is None) == (captures is None):
         raise click.UsageError("give exactly one of --profile NAME or --captures DIR")
+    return source_from(profile or "", captures)
+
+
+def source_from(profile: str, captures: Path | None, hint: str = "--captures") -> Source:
+    """A capture folder if given, else a built-in profile; a bad one is a usage error."""
     if captures is not None:
         from ..simulator.captures import CaptureError, CaptureSource
 
         try:
             return CaptureSource(captures)
         except CaptureError as err:
-            raise click.BadParameter(str(err), param_hint="--captures") from err
+            raise click.BadParameter(str(err), param_hint=hint) from err
     if profile not in PROFILE_NAMES:
         names = ", ".join(PROFILE_NAMES)
         raise click.BadParameter(

@@ -25,10 +25,11 @@ from waitress import wasyncore
 from waitress.server import BaseWSGIServer, create_server
 
 from ..collector.conditions import Condition
-from .tls import TlsFront
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
+
+    from .tls import TlsFront
 
 _LOGGER = logging.getLogger(__name__)
 #: open connections at once; slow clients each hold one, waiting ones queue in the backlog
@@ -164,6 +165,9 @@ class HttpServer:
             self._server = server
             _wait_idle(server)
             if ssl_context is not None:
+                # asyncio only when serving TLS: a plain exporter need not carry it in memory
+                from .tls import TlsFront
+
                 self.public.listen(CONNECTION_LIMIT)
                 self.tls = TlsFront(self.public, ssl_context, str(backend.getsockname()))
         except BaseException:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     )
     from .inverter import EnvoyInverter
     from .inverter_status import EnvoyInverterStatus
-    from .limits import EnvoyExportLimit, EnvoyProductionLimit
+    from .limits import EnvoyDynamicLimit, EnvoyExportLimit, EnvoyProductionLimit
     from .meters import EnvoyMeterData
     from .system_consumption import EnvoySystemConsumption
     from .system_production import EnvoySystemProduction
@@ -73,6 +73,8 @@ class EnvoyData:
     production_limit: EnvoyProductionLimit | None = None
     #: power export limit, from /ivp/ss/pel_settings (beyond the spec)
     export_limit: EnvoyExportLimit | None = None
+    #: dynamic power export limit, from /ivp/ss/dpel (beyond the spec)
+    dynamic_limit: EnvoyDynamicLimit | None = None
     #: each microinverter's state in /inventory.json, by serial number (beyond the spec)
     inverter_status: dict[str, EnvoyInverterStatus] | None = None
     raw: dict[str, Any] = field(default_factory=dict)

@@ -60,3 +60,37 @@ class EnvoyExportLimit:
             soft=None if soft is None else _flag(soft),
             limit_watts=_number(limit) if limit is not None and in_watts else None,
         )
+
+
+@dataclass(slots=True)
+class EnvoyDynamicLimit:
+    """A dynamic power export limit (DPEL), the one apps and installers change at run time.
+
+    Firmware 8 answers /ivp/ss/dpel with {"dynamic_pel_settings": {"enable": false}} while
+    none is on, and adds `export_limit` (true: the limit is on the net export to the grid;
+    false: on production itself) and `limit_value_W` when one is; 8.2 gateways before
+    8.3.5232 were seen to apply `export_limit` inverted, so it is reported as the gateway
+    states it. Metered gateways only; some refuse an owner token (401).
+    """
+
+    enabled: bool
+    #: the limit in watts on the net export, while an export limit is on
+    export_limit_watts: float | None
+    #: the limit in watts on production, while a production limit is on
+    production_limit_watts: float | None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> EnvoyDynamicLimit:
+        """Build from /ivp/ss/dpel."""
+        settings = data["dynamic_pel_settings"]
+        if not isinstance(settings, dict):
+            raise TypeError(f"expected an object, got {settings!r}")
+        enabled = _flag(settings["enable"])
+        raw = settings.get("limit_value_W")
+        watts = _number(raw) if enabled and raw is not None else None
+        on_export = _flag(settings.get("export_limit", True))
+        return cls(
+            enabled=enabled,
+            export_limit_watts=watts if on_export else None,
+            production_limit_watts=None if on_export else watts,
+        )

@@ -1,4 +1,5 @@
-"""Production and export limits from /ivp/sc/pvlimit and /ivp/ss/pel_settings (read only)."""
+"""Production and export limits from /ivp/sc/pvlimit, /ivp/ss/pel_settings and /ivp/ss/dpel
+(read only)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,17 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ..const import URL_PEL_SETTINGS, URL_PV_LIMIT, Endpoint, EndpointKind, SupportedFeatures
+from ..const import (
+    URL_DPEL,
+    URL_PEL_SETTINGS,
+    URL_PV_LIMIT,
+    Endpoint,
+    EndpointKind,
+    SupportedFeatures,
+)
 from ..exceptions import EnvoyAuthenticationRequired, EnvoyDataError
 from ..models.envoy import EnvoyData
-from ..models.limits import EnvoyExportLimit, EnvoyProductionLimit
+from ..models.limits import EnvoyDynamicLimit, EnvoyExportLimit, EnvoyProductionLimit
 from .base import EnvoyUpdater
 from .probe_errors import ENDPOINT_PROBE_ERRORS
 
@@ -19,20 +27,23 @@ _LOGGER = logging.getLogger(__name__)
 _READS: dict[str, tuple[Callable[[dict[str, Any]], Any], str]] = {
     URL_PV_LIMIT: (EnvoyProductionLimit.from_api, "production_limit"),
     URL_PEL_SETTINGS: (EnvoyExportLimit.from_pel_settings, "export_limit"),
+    URL_DPEL: (EnvoyDynamicLimit.from_api, "dynamic_limit"),
 }
 
 
 class EnvoyLimitsUpdater(EnvoyUpdater):
     """Reads whichever limit endpoints the gateway answers.
 
-    Firmware before 7 answers 404 on both; some 7.3 gateways refuse an owner token there
-    (401) while an installer's may read them.
+    Firmware before 7 answers 404 on all three, /ivp/ss/dpel is firmware 8 on metered
+    gateways; some gateways refuse an owner token there (401) while an installer's may read
+    them.
     """
 
     name: ClassVar[str] = "limits"
     declared: ClassVar[tuple[Endpoint, ...]] = (
         Endpoint(URL_PV_LIMIT, EndpointKind.CONFIG),
         Endpoint(URL_PEL_SETTINGS, EndpointKind.CONFIG),
+        Endpoint(URL_DPEL, EndpointKind.CONFIG),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
