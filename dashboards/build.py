@@ -277,6 +277,15 @@ def heatmap(title: str, targets: list[JSON], unit: str, *, w: int = 12, h: int =
     return panel("heatmap", title, targets, w=w, h=h, unit=unit, options=options)
 
 
+def _merged(columns: Iterable[str], *hidden: str) -> list[JSON]:
+    """A table's transformations: its queries' rows joined on their labels, each query's
+    value named, the time (and `hidden` labels) left out."""
+    rename = {f"Value #{chr(ord('A') + i)}": name for i, name in enumerate(columns)}
+    exclude = dict.fromkeys(("Time", *hidden), True)
+    organize = {"excludeByName": exclude, "renameByName": rename}
+    return [{"id": "merge", "options": {}}, {"id": "organize", "options": organize}]
+
+
 def row(title: str) -> JSON:
     return {
         "type": "row",
@@ -729,19 +738,7 @@ def phases() -> list[JSON]:
             h=6,
             unit="kwatth",
             timeFrom="now/d",
-            transformations=[
-                {"id": "merge", "options": {}},
-                {
-                    "id": "organize",
-                    "options": {
-                        "excludeByName": {"Time": True},
-                        "renameByName": {
-                            "Value #A": "delivered (kWh)",
-                            "Value #B": "received (kWh)",
-                        },
-                    },
-                },
-            ],
+            transformations=_merged(("delivered (kWh)", "received (kWh)")),
             description="For the net-consumption CT: delivered = imported, received = exported.",
         ),
     ]
@@ -868,18 +865,7 @@ def _inverter_table(power: str) -> JSON:
         h=10,
         unit="watt",
         sort_by="vs site median",
-        transformations=[
-            {"id": "merge", "options": {}},
-            {
-                "id": "organize",
-                "options": {
-                    "excludeByName": {"Time": True, "job": True},
-                    "renameByName": {
-                        f"Value #{chr(ord('A') + i)}": name for i, name in enumerate(columns)
-                    },
-                },
-            },
-        ],
+        transformations=_merged(columns, "job"),
         overrides=[
             column("producing", *state),
             column("communicating", *state),
