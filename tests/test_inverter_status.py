@@ -7,6 +7,8 @@ from pathlib import Path
 
 import requests
 
+from envoy_exporter.catalogue.inverter_status import MOD_GONE
+from envoy_exporter.envoy.models.inverter import EnvoyInverter
 from envoy_exporter.envoy.models.inverter_status import status_flag
 from envoy_exporter.simulator.profiles import load_profile
 
@@ -56,6 +58,36 @@ def test_inverter_health_on_metrics(
         if s.value == 1.0
     }
     assert ("122013000000", "pcu_ctrl.dc-pwr-low") in flags
+    # /ivp/pdm/device_data marks the same silent inverters modGone, and lists one more
+    assert {(serial, MOD_GONE) for serial in ("122013000000", "122012100000")} <= flags
+    assert ("12122012100000", MOD_GONE) in flags
+
+
+def test_device_data_alone_flags_only_gone_inverters(
+    simulator: SimulatorFactory,
+    captures_dir: Path,
+    exporter: ServerFactory,  # noqa: F811
+) -> None:
+    # device data for 12 active inverters (modGone false) and 3 inactive (modGone true,
+    # removed: left out, as the client leaves them out of the inverters' reports); no inventory
+    sim = simulator(captures_dir / "8.3.5289_modGone")
+    text = requests.get(exporter({"home": sim}, single="home").url + "metrics", timeout=60).text
+    found = samples(text)
+    assert len(found["enphase_inverter_power_watts"]) == 12
+    assert "enphase_inverter_status_flag" not in found
+
+
+def test_device_data_reads_mod_gone() -> None:
+    device = {
+        "sn": "1",
+        "active": True,
+        "modGone": True,
+        "channels": [{"watts": {"now": 0, "max": 0}, "lastReading": {"endDate": 1}}],
+    }
+    assert EnvoyInverter.from_device_data(device).mod_gone is True
+    assert EnvoyInverter.from_device_data({**device, "modGone": "yes"}).mod_gone is None
+    del device["modGone"]
+    assert EnvoyInverter.from_device_data(device).mod_gone is None
 
 
 def test_a_site_whose_inventory_lists_no_inverter_has_no_status_part(

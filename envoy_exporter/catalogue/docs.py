@@ -6,6 +6,7 @@ import sys
 
 from . import CATALOGUE
 from .codes import UNDOCUMENTED_CODES
+from .inverter_status import DEVICE_DATA_NOTE
 from .spec import SUBSYSTEMS, MetricSpec
 
 _HEADER = """# Metrics
@@ -80,7 +81,9 @@ def render_markdown() -> str:
         ]
         lines += [_row(spec) for spec in specs]
         lines.append("")
-    return "\n".join([*lines, _GRID_METERING, *_codes_section(), *_promtool_section()])
+    device_data = ["## Inverter status from /ivp/pdm/device_data", "", DEVICE_DATA_NOTE, ""]
+    sections = [_GRID_METERING, *device_data, *_codes_section(), *_promtool_section()]
+    return "\n".join([*lines, *sections])
 
 
 def _codes_section() -> list[str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .counters import LIFETIME
+from .inverter_status import bool_field
 
 JOULES_PER_WH = 3600.0
 
@@ -40,6 +41,9 @@ class EnvoyInverter:
     energy_today: int | None = None
     #: length of the last report's period (s)
     last_report_duration: int | None = None
+    #: device data's modGone: seen on inverters the gateway no longer hears (the inventory
+    #: calls them not communicating) and on removed ones
+    mod_gone: bool | None = None
 
     @classmethod
     def from_v1_api(cls, data: dict[str, Any]) -> EnvoyInverter:
@@ -86,4 +90,5 @@ class EnvoyInverter:
             ),
             energy_today=watt_hours.get("today"),
             last_report_duration=duration,
+            mod_gone=bool_field(data, "modGone"),
         )

@@ -18,7 +18,8 @@ def status_flag(raw: str) -> str:
     return raw
 
 
-def _flag(device: dict[str, Any], key: str) -> bool | None:
+def bool_field(device: dict[str, Any], key: str) -> bool | None:
+    """The device's `key` when it is a boolean, else None."""
     value = device.get(key)
     return value if isinstance(value, bool) else None
 
@@ -47,9 +48,9 @@ class EnvoyInverterStatus:
         flags = tuple(sorted({status_flag(f) for f in raw_flags if isinstance(f, str)}))
         return cls(
             serial_number=serial,
-            producing=_flag(device, "producing"),
-            communicating=_flag(device, "communicating"),
-            provisioned=_flag(device, "provisioned"),
-            operating=_flag(device, "operating"),
+            producing=bool_field(device, "producing"),
+            communicating=bool_field(device, "communicating"),
+            provisioned=bool_field(device, "provisioned"),
+            operating=bool_field(device, "operating"),
             status_flags=flags,
         )
