@@ -11,6 +11,7 @@ that sets up the same way both times. Needs valgrind (Debian package `valgrind`)
 
     .venv/bin/python -m bench.bench_instructions                  # every capture, every kind
     .venv/bin/python -m bench.bench_instructions 5.0.62 --polls 100
+    .venv/bin/python -m bench.bench_instructions 8.3.5167_3rd-pv --kinds poll poll_om refresh
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from .sim_server import SimProcess
 ROOT = Path(__file__).resolve().parents[1]
 #: what one poll is, per kind of run
 KINDS = ("poll", "refresh", "request", "urllib3", "reference")
+#: on demand (--kinds): a poll rendered in OpenMetrics, as Prometheus asks for it
+EXTRA_KINDS = ("poll_om",)
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -68,8 +71,8 @@ def _child(kind: str, capture: str, polls: int) -> None:
         for _ in range(3 + polls):
             clock.advance(POLL_SECONDS)
             target.snapshot()
-            if kind == "poll":
-                render(target)
+            if kind.startswith("poll"):
+                render(target, openmetrics=kind == "poll_om")
         target.close()
 
 
@@ -134,20 +137,24 @@ def per_poll(kind: str, capture: str, polls: int) -> float:
     return (full - empty) / polls
 
 
-def run(names: tuple[str, ...] = CAPTURE_NAMES, polls: int = 200) -> dict[str, Any]:
+def run(
+    names: tuple[str, ...] = CAPTURE_NAMES, polls: int = 200, kinds: tuple[str, ...] = KINDS
+) -> dict[str, Any]:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is needed: apt-get install valgrind")
     result: dict[str, Any] = {"polls": polls}
     for name in names:
-        counts = {kind: per_poll(kind, name, polls) for kind in KINDS}
-        counts["ratio_poll"] = counts["poll"] / counts["reference"]
-        counts["ratio_refresh"] = counts["refresh"] / counts["reference"]
+        counts = {kind: per_poll(kind, name, polls) for kind in kinds}
+        line = "  ".join(f"{k} {counts[k] / 1e6:.2f} M" for k in kinds)
+        if {"poll", "refresh", "reference"} <= set(kinds):
+            counts["ratio_poll"] = counts["poll"] / counts["reference"]
+            counts["ratio_refresh"] = counts["refresh"] / counts["reference"]
+            line += (
+                f"  poll vs ref {counts['ratio_poll']:.2f}, "
+                f"refresh vs ref {counts['ratio_refresh']:.2f}"
+            )
         result[name] = counts
-        print(
-            f"{name:26} " + "  ".join(f"{k} {counts[k] / 1e6:.2f} M" for k in KINDS) + "  poll vs "
-            f"ref {counts['ratio_poll']:.2f}, refresh vs ref {counts['ratio_refresh']:.2f}",
-            flush=True,
-        )
+        print(f"{name:26} {line}", flush=True)
     return result
 
 
@@ -155,12 +162,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("captures", nargs="*", default=list(CAPTURE_NAMES))
     parser.add_argument("--polls", type=int, default=200)
-    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--kinds", nargs="+", choices=KINDS + EXTRA_KINDS, default=list(KINDS))
+    parser.add_argument("--child", choices=KINDS + EXTRA_KINDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child, args.captures[0], args.polls)
         return
-    save("instructions", run(tuple(args.captures), args.polls))
+    result = run(tuple(args.captures), args.polls, tuple(args.kinds))
+    if tuple(args.kinds) == KINDS:
+        save("instructions", result)
 
 
 if __name__ == "__main__":

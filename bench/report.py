@@ -207,17 +207,19 @@ def render_table(r: dict[str, Any]) -> list[str]:
         "before); writer = the output's own text writer writing every entry (a first "
         "render); at a refresh = `SnapshotRenderer` on the next snapshot, 15 s on, which "
         "writes again only the entries whose parts changed (and the health). Same bytes: "
-        "the three texts compared byte for byte.",
+        "the three texts compared byte for byte. Each format has its row: OpenMetrics (which "
+        "Prometheus asks for first) went through prometheus_client until it shared the renderer.",
         "",
-        "| inverters | series | same bytes | prometheus_client | writer | at a refresh |",
-        "| ---: | ---: | --- | ---: | ---: | ---: |",
+        "| inverters | series | format | same bytes | prometheus_client | writer | at a refresh |",
+        "| ---: | ---: | --- | --- | ---: | ---: | ---: |",
     ]
     for x in r["rows"]:
-        rows.append(
-            f"| {x['inverters']} | {x['series']} | {'yes' if x['same_bytes'] else 'NO'} | "
-            f"{x['prometheus_client_ms']:.2f} ms | {x['writer_all_ms']:.2f} ms | "
-            f"{x['refresh_render_ms']:.2f} ms |"
-        )
+        for name, f in x.get("formats", {"text": x}).items():
+            rows.append(
+                f"| {x['inverters']} | {x['series']} | {name} | "
+                f"{'yes' if f['same_bytes'] else 'NO'} | {f['prometheus_client_ms']:.2f} ms | "
+                f"{f['writer_all_ms']:.2f} ms | {f['refresh_render_ms']:.2f} ms |"
+            )
     return rows
 
 

@@ -62,4 +62,5 @@ def test_render_bench_checks_the_bytes() -> None:
     result = bench_render.run(sizes=(2,), iterations=2)
     row = result["rows"][0]
     assert row["same_bytes"]
+    assert row["formats"]["openmetrics"]["same_bytes"]
     assert row["series"] > 100

@@ -31,7 +31,7 @@ from envoy_exporter.outputs.prometheus import (
     render,
     render_snapshot,
 )
-from envoy_exporter.outputs.text import FamilyWriter, go_float
+from envoy_exporter.outputs.text import OPENMETRICS_EOF, FamilyWriter, go_float
 from envoy_exporter.server.app import ExporterApp
 from envoy_exporter.simulator.captures import CaptureSource
 from envoy_exporter.simulator.profiles import PROFILE_NAMES
@@ -359,10 +359,14 @@ def test_render_over_an_hour_equals_a_full_render(simulator: Any, fleet: bool) -
     )
     renderer = SnapshotRenderer(fleet=fleet)
     generations = set()
-    for _ in range(250):
+    for step in range(250):
         snapshot = target.snapshot()
         generations.add(snapshot.generation)
-        assert renderer.render(snapshot) == render_snapshot(snapshot)
+        # One renderer serves both formats, in turn and together (Prometheus asks OpenMetrics,
+        # curl text): neither format's kept text may leak into the other's.
+        for om in ((False,), (True,), (True, False))[step % 3]:
+            expected = render_snapshot(snapshot, om).removesuffix(OPENMETRICS_EOF)
+            assert renderer.render(snapshot, om) == expected
         now[0] += 15.0
     assert len(generations) == 250
     target.close()

@@ -103,6 +103,9 @@ def test_every_entry_is_tied_to_the_parts_that_fill_what_it_reads(
 
 # -- the stale-render test ------------------------------------------------------------------
 
+#: openmetrics (as SnapshotRenderer.render takes it) -> how a failure names the format
+FORMATS = {False: "", True: " (OpenMetrics)"}
+
 #: "Model.field" -> how an entry shows it ("number" or "text")
 EXPORTED = {
     field: "number" if spec.kind in ("gauge", "counter") else "text"
@@ -157,11 +160,13 @@ def stale_renders(
 ) -> tuple[list[str], set[str], set[str]]:
     """Change each exported field of each part's data, one at a time, bumping that part's
     generation as the collector does: the renders that differ from a full render, the fields
-    changed and those whose change showed in the exposition."""
+    changed and those whose change showed in the exposition, in either format (one renderer
+    serves both, as for Prometheus asking OpenMetrics and curl asking text)."""
     renderer = SnapshotRenderer(catalogue)
     generations = {name: i for i, (name, _) in enumerate(parts)}
     counter = len(parts)
-    before = renderer.render(snapshot(parts, generations, counter))
+    first = snapshot(parts, generations, counter)
+    before = {om: renderer.render(first, om) for om in FORMATS}
     stale: list[str] = []
     tried: set[str] = set()
     shown: set[str] = set()
@@ -173,15 +178,17 @@ def stale_renders(
                 parts[index] = (name, data)
                 generations[name] = counter
                 snap = snapshot(parts, generations, counter)
-                text = renderer.render(snap)
-                # a fresh renderer writes every entry (its bytes are generate_latest's: the
+                # a fresh renderer writes every entry (its bytes are prometheus_client's: the
                 # output's tests compare them)
-                if text != SnapshotRenderer(catalogue).render(snap):
-                    stale.append(f"{name}: {attr} {field}")
+                fresh = SnapshotRenderer(catalogue)
+                for om, named in FORMATS.items():
+                    text = renderer.render(snap, om)
+                    if text != fresh.render(snap, om):
+                        stale.append(f"{name}: {attr} {field}{named}")
+                    if text != before[om]:
+                        shown.add(field + named)
+                    before[om] = text
                 tried.add(field)
-                if text != before:
-                    shown.add(field)
-                before = text
     return stale, tried, shown
 
 
@@ -195,7 +202,7 @@ def assert_never_stale(sources: dict[str, Parts]) -> set[str]:
         assert stale == [], source
         tried |= changed_here
         shown |= shown_here
-    assert sorted(tried - shown) == []
+    assert sorted({field + named for field in tried for named in FORMATS.values()} - shown) == []
     return tried
 
 

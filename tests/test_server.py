@@ -222,7 +222,7 @@ def blocking_server(workers: int = 2) -> tuple[ExporterServer, BlockingTarget]:
     app = ExporterApp(
         {"slow": target},  # type: ignore[dict-item]
         single="slow",
-        render=lambda t: b"enphase_up 1\n",
+        render=lambda t, openmetrics: b"enphase_up 1\n",
     )
     return ExporterServer(app, "127.0.0.1:0", workers=workers).start(), target
 

@@ -50,7 +50,7 @@ def serve(web_file: Path) -> ExporterServer:
         {"home": StandInTarget()},  # type: ignore[dict-item]
         single="home",
         web=load_web_config(web_file),
-        render=lambda target: b"enphase_up 1\n",
+        render=lambda target, openmetrics: b"enphase_up 1\n",
     )
     return ExporterServer(app, "127.0.0.1:0").start()
 

@@ -1,9 +1,10 @@
-"""Prometheus output: the text exposition of a target's snapshot, for /metrics and /probe.
+"""Prometheus output: the exposition of a target's snapshot, for /metrics and /probe, in
+format 0.0.4 or in OpenMetrics (which Prometheus asks for first).
 
-render() builds the text of a snapshot generation once, however many scrapers read it, and
-from one generation to the next writes again only the entries whose parts changed. It keeps
-text, not state: its bytes are those of render_snapshot(), a full render through
-prometheus_client's generate_latest (the tests and bench/bench_render.py compare them).
+render() builds the text of a snapshot generation once per format, however many scrapers read
+it, and from one generation to the next writes again only the entries whose parts changed. It
+keeps text, not state: its bytes are those of render_snapshot(), a full render through
+prometheus_client's writers (the tests and bench/bench_render.py compare them).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from prometheus_client.core import (
     InfoMetricFamily,
     Metric,
 )
-from prometheus_client.openmetrics import exposition as openmetrics
+from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
 from prometheus_client.registry import Collector
 
 from ..catalogue import CATALOGUE, MetricSpec, Sample
@@ -61,10 +62,8 @@ def _family(spec: MetricSpec, samples: Iterable[Sample]) -> Metric:
     return gauge
 
 
-def families(
-    snapshot: Snapshot,
-    catalogue: Iterable[MetricSpec] = CATALOGUE,
-    max_series: int | None = None,
+def _families(
+    snapshot: Snapshot, catalogue: Iterable[MetricSpec], max_series: int | None
 ) -> Iterator[Metric]:
     """Every catalogue family with at least one sample in the snapshot.
 
@@ -93,18 +92,21 @@ class _Families(Collector):
         return self._metrics
 
 
-def render_openmetrics(snapshot: Snapshot, max_series: int) -> bytes:
-    """The snapshot in OpenMetrics, which Prometheus asks for first: prometheus_client's
-    writer over the same families, cut at the same cap as the text renderer."""
+def render_snapshot(
+    snapshot: Snapshot,
+    openmetrics: bool = False,
+    max_series: int | None = None,
+    catalogue: Iterable[MetricSpec] = CATALOGUE,
+) -> bytes:
+    """The exposition of one snapshot through prometheus_client's writers: the yardstick of
+    SnapshotRenderer (an OpenMetrics one ends with `# EOF`, which render() leaves out)."""
+    collected = _Families(list(_families(snapshot, catalogue, max_series)))
+    if not openmetrics:
+        return generate_latest(collected)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Families(list(families(snapshot, max_series=max_series))))
-    text: bytes = openmetrics.generate_latest(registry)  # type: ignore[no-untyped-call]
+    registry.register(collected)
+    text: bytes = openmetrics_latest(registry)  # type: ignore[no-untyped-call]
     return text
-
-
-def render_snapshot(snapshot: Snapshot) -> bytes:
-    """The text exposition (format 0.0.4) of one snapshot."""
-    return generate_latest(_Families(list(families(snapshot))))
 
 
 class SnapshotRenderer:
@@ -113,7 +115,8 @@ class SnapshotRenderer:
     Most of a gateway changes slowly (inverters every 5 minutes, configuration hourly) while
     power is read every refresh. An entry's text is kept while the generations of the parts
     it reads (MetricSpec.parts) hold: a part's generation changes whenever its data does.
-    Entries of the snapshot's health (parts None) are written every time.
+    Entries of the snapshot's health (parts None) are written every time. Text is kept per
+    format: the format is part of every key.
 
     At most `max_series` series of the gateway's data are written (the health always is);
     the rest are left out, counted in enphase_exporter_series_dropped, and logged once.
@@ -135,50 +138,54 @@ class SnapshotRenderer:
         self._dropped_writer = FamilyWriter(SERIES_DROPPED)
         self._dropped = 0
         self._lock = threading.Lock()
-        self._generation = -1
-        self._text = b""
-        # run index -> (the part generations it was written from, its room, what it wrote)
-        self._kept: dict[int, tuple[tuple[object, ...], int, _Written]] = {}
+        # openmetrics -> (the snapshot generation, its exposition)
+        self._texts: dict[bool, tuple[int, bytes]] = {}
+        # (openmetrics, run index) -> (the part generations it was written from, its room,
+        # what it wrote)
+        self._kept: dict[tuple[bool, int], tuple[tuple[object, ...], int, _Written]] = {}
 
-    def render(self, snapshot: Snapshot) -> bytes:
-        """The exposition of `snapshot`, built once per snapshot generation (per call in a
-        fleet, from the runs kept: a join and the health entries)."""
+    def render(self, snapshot: Snapshot, openmetrics: bool = False) -> bytes:
+        """The exposition of `snapshot`, built once per snapshot generation and format (per
+        call in a fleet, from the runs kept: a join and the health entries); in OpenMetrics
+        without the `# EOF` that ends the whole answer."""
         with self._lock:
             if self._fleet:
-                return self._render(snapshot)
-            if snapshot.generation != self._generation:
-                self._text = self._render(snapshot)
-                self._generation = snapshot.generation
-            return self._text
+                return self._render(snapshot, openmetrics)
+            kept = self._texts.get(openmetrics)
+            if kept is None or kept[0] != snapshot.generation:
+                kept = (snapshot.generation, self._render(snapshot, openmetrics))
+                self._texts[openmetrics] = kept
+            return kept[1]
 
-    def _render(self, snapshot: Snapshot) -> bytes:
+    def _render(self, snapshot: Snapshot, openmetrics: bool) -> bytes:
         room, dropped = self._max_series, 0
         texts = []
         for index in range(len(self._runs)):
-            written = self._run(index, snapshot, room)
+            written = self._run((openmetrics, index), snapshot, room)
             texts.append(written.text)
             room -= written.series
             dropped += written.dropped
         if dropped:
-            texts.append(self._dropped_writer.write([Sample((), float(dropped))]))
+            texts.append(self._dropped_writer.write([Sample((), float(dropped))], openmetrics))
         if bool(dropped) != bool(self._dropped):
             _report_cap(snapshot.target, dropped, self._max_series)
         self._dropped = dropped
         return b"".join(texts)
 
-    def _run(self, index: int, snapshot: Snapshot, room: int) -> _Written:
+    def _run(self, at: tuple[bool, int], snapshot: Snapshot, room: int) -> _Written:
+        openmetrics, index = at
         parts, entries = self._runs[index]
         if parts is None:
-            return _write(entries, snapshot, None)
+            return _write(entries, snapshot, None, openmetrics)
         generations = snapshot.part_generations
         # The collector drops firmware 3's all-zero production from the data it merged.
         key = (snapshot.poor_data_quality, *[generations.get(part) for part in parts])
-        kept = self._kept.get(index)
+        kept = self._kept.get(at)
         # Kept: written from the same generations, whole and still fitting or cut alike.
         if kept is not None and kept[0] == key and (kept[1] == room or kept[2].fits(room)):
             return kept[2]
-        written = _write(entries, snapshot, room)
-        self._kept[index] = (key, room, written)
+        written = _write(entries, snapshot, room, openmetrics)
+        self._kept[at] = (key, room, written)
         return written
 
 
@@ -213,7 +220,10 @@ def _shared_runs(catalogue: tuple[MetricSpec, ...]) -> list[_Run]:
 
 
 def _write(
-    entries: list[tuple[MetricSpec, FamilyWriter]], snapshot: Snapshot, room: int | None
+    entries: list[tuple[MetricSpec, FamilyWriter]],
+    snapshot: Snapshot,
+    room: int | None,
+    openmetrics: bool,
 ) -> _Written:
     """The entries' text; with `room`, at most that many series (the first ones)."""
     texts, series, dropped = [], 0, 0
@@ -225,7 +235,7 @@ def _write(
                 dropped += len(samples) - fits
                 samples = samples[:fits]
             series += len(samples)
-        texts.append(writer.write(samples))
+        texts.append(writer.write(samples, openmetrics))
     return _Written(b"".join(texts), series, dropped)
 
 
@@ -246,8 +256,9 @@ _renderers: weakref.WeakKeyDictionary[Target, SnapshotRenderer] = weakref.WeakKe
 _renderers_lock = threading.Lock()
 
 
-def render(target: Target, *, fleet: bool = False) -> bytes:
-    """The target's current snapshot as text exposition, built once per snapshot generation.
+def render(target: Target, openmetrics: bool = False, *, fleet: bool = False) -> bytes:
+    """The target's current snapshot as exposition, built once per snapshot generation and
+    format; in OpenMetrics without its `# EOF` (OPENMETRICS_EOF ends the whole answer).
 
     `fleet` (decided at the target's first render) trades a fraction of a millisecond per
     render for ~300 KB per target: see SnapshotRenderer."""
@@ -257,4 +268,4 @@ def render(target: Target, *, fleet: bool = False) -> bytes:
         if renderer is None:
             renderer = SnapshotRenderer(max_series=target.config.max_series, fleet=fleet)
             _renderers[target] = renderer
-    return renderer.render(snapshot)
+    return renderer.render(snapshot, openmetrics)

@@ -1,10 +1,15 @@
-"""The text exposition (format 0.0.4) of one catalogue entry, written straight from its samples.
+"""One catalogue entry as exposition text, in format 0.0.4 or OpenMetrics, written straight
+from its samples.
 
 prometheus_client's generate_latest builds Metric and Sample objects and checks every name on
 each call: ~30 us for a family of one series, which made rendering cost more CPU than reading
-the gateway (bench/bench_cpu.py). This writer gives the same bytes as generate_latest on the
-same families (label names sorted, Go float format, the same escaping): the tests compare the
-two on every simulator profile.
+the gateway (bench/bench_cpu.py). This writer gives the same bytes as prometheus_client's two
+writers on the same families (label names sorted, Go float format, the same escaping): the
+tests compare them on every simulator profile and on the captures.
+
+The two formats differ only in a family's header: OpenMetrics names a counter or an info
+metric without its suffix and types them so, escapes `"` in HELP, and writes state sets as
+gauges as format 0.0.4 does. Their series lines are the same, so one writer keeps them for both.
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ from ..catalogue import MetricSpec, Sample
 
 #: series names kept per family; labels are bounded, this only guards a runaway label
 MAX_KEPT_SERIES = 10_000
+
+#: OpenMetrics types that name their family without their series' suffix
+_OPENMETRICS_SUFFIXES = {"counter": "_total", "info": "_info"}
+
+#: the end of an OpenMetrics exposition, after the last family of every source
+OPENMETRICS_EOF = b"# EOF\n"
 
 
 def go_float(value: float) -> str:
@@ -46,15 +57,29 @@ def _escape_value(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
+def _header(name: str, kind: str, help_text: str) -> str:
+    return f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n"
+
+
+def _headers(spec: MetricSpec) -> tuple[str, str]:
+    """The family's header in format 0.0.4 and in OpenMetrics."""
+    # Format 0.0.4 has no info or state-set type; the catalogue's names keep the `_total` of
+    # counters and the `_info` of info metrics, as their series do in both formats.
+    text = _header(
+        spec.name, "counter" if spec.kind == "counter" else "gauge", _escape_help(spec.help)
+    )
+    suffix = _OPENMETRICS_SUFFIXES.get(spec.kind)
+    if suffix is None:
+        return text, _header(spec.name, "gauge", _escape_value(spec.help))
+    return text, _header(spec.name.removesuffix(suffix), spec.kind, _escape_value(spec.help))
+
+
 class FamilyWriter:
     """Writes the samples of one catalogue entry as one exposition family."""
 
     def __init__(self, spec: MetricSpec, *, keep_lines: bool = True) -> None:
-        # Counters keep their `_total` and info metrics their `_info` in the catalogue's names,
-        # as in the exposition; state sets and info metrics are gauges in format 0.0.4.
-        kind = "counter" if spec.kind == "counter" else "gauge"
         self._name = spec.name
-        self._header = f"# HELP {spec.name} {_escape_help(spec.help)}\n# TYPE {spec.name} {kind}\n"
+        self._headers = _headers(spec)
         self._info = spec.kind == "info"
         self._order = sorted(range(len(spec.labels)), key=lambda i: spec.labels[i])
         self._label_names = spec.labels
@@ -67,11 +92,12 @@ class FamilyWriter:
             {} if keep_lines else None
         )
 
-    def write(self, samples: Sequence[Sample]) -> bytes:
-        """The family with these samples; nothing at all without samples."""
+    def write(self, samples: Sequence[Sample], openmetrics: bool = False) -> bytes:
+        """The family with these samples, in OpenMetrics or format 0.0.4; nothing at all
+        without samples."""
         if not samples:
             return b""
-        out = [self._header]
+        out = [self._headers[openmetrics]]
         kept = self._lines
         if kept is None:
             for labels, value in samples:

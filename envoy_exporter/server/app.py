@@ -25,7 +25,7 @@ from .. import __version__
 from ..collector.conditions import Condition, report_state
 from ..collector.pool import WorkPool, shared_pool
 from ..outputs.build_info import BuildInfoCollector
-from ..outputs.prometheus import render_openmetrics
+from ..outputs.text import OPENMETRICS_EOF
 from .httpd import HttpServer
 from .landing import render_landing
 from .reload import Reloader
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 _MAX_TARGET_NAME = 128
-_EOF = b"# EOF\n"
 
 
 class Refresher:
@@ -90,7 +89,7 @@ class ExporterApp:
         *,
         single: str | None = None,
         web: WebConfig | None = None,
-        render: Callable[[Target], bytes] | None = None,
+        render: Callable[[Target, bool], bytes] | None = None,
         pool: WorkPool | None = None,
     ) -> None:
         if single is not None and single not in targets:
@@ -108,8 +107,6 @@ class ExporterApp:
         self._own_registry.register(_LateRefreshes(self))
         #: POST /-/reload reads the configuration file again (set by `serve --config.file`)
         self.reloader: Reloader | None = None
-        #: /metrics in OpenMetrics, kept for the snapshot it was written from
-        self._openmetrics: tuple[Snapshot, bytes] | None = None
 
     def register_own(self, collector: Collector) -> None:
         """Add a collector of the exporter's own metrics, served on /metrics."""
@@ -133,13 +130,7 @@ class ExporterApp:
         snap = refresher.snapshot(timeout)
         if snap is None:
             return (*_still_refreshing(self.single, timeout), b"")
-        if not openmetrics:
-            return 200, self._render(refresher.target), own
-        kept = self._openmetrics
-        if kept is None or kept[0] is not snap:
-            text = render_openmetrics(snap, refresher.target.config.max_series)
-            kept = self._openmetrics = (snap, text.removesuffix(_EOF))
-        return 200, kept[1], own
+        return 200, self._render(refresher.target, openmetrics), own
 
     def probe(
         self, name: str | None, timeout: float | None, openmetrics: bool = False
@@ -153,9 +144,8 @@ class ExporterApp:
         snap = refresher.snapshot(timeout)
         if snap is None:
             return _still_refreshing(name, timeout)
-        if openmetrics:
-            return 200, render_openmetrics(snap, refresher.target.config.max_series)
-        return 200, self._render(refresher.target)
+        text = self._render(refresher.target, openmetrics)
+        return 200, text + OPENMETRICS_EOF if openmetrics else text
 
     def landing(self, timeout: float) -> bytes:
         snaps: dict[str, Snapshot | None] = {}
@@ -188,7 +178,7 @@ def _still_refreshing(name: str, timeout: float | None) -> tuple[int, bytes]:
     return 503, message.encode()
 
 
-def _prometheus_render(fleet: bool) -> Callable[[Target], bytes]:
+def _prometheus_render(fleet: bool) -> Callable[[Target, bool], bytes]:
     # Imported here so that the server (and its tests) can run with stand-ins.
     from ..outputs.prometheus import render
 
