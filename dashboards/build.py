@@ -31,6 +31,9 @@ def m(name: str, extra: str = "") -> str:
     return f"{name}{{{SEL}{', ' + extra if extra else ''}}}"
 
 
+#: either export limit: set at commissioning, or dynamic (firmware 8)
+EXPORT_LIMITS = '__name__=~"enphase_(dynamic_)?export_limit_enabled"'
+
 # -- panels ---------------------------------------------------------------------------------
 
 
@@ -454,13 +457,15 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Export limit",
-            [target(f"max by (instance) ({m('enphase_export_limit_enabled')})")],
+            [target(f"max by (instance) ({m('', EXPORT_LIMITS)})")],
             "none",
             graph="none",
             mappings=LIMIT_MAP,
             description=(
-                "Whether a power export limit is on (/ivp/ss/pel_settings); its watts are in "
-                "enphase_export_limit_watts when the gateway gives them."
+                "Whether a power export limit is on: the one set at commissioning "
+                "(/ivp/ss/pel_settings) or a dynamic one an app or installer sets at run time "
+                "(/ivp/ss/dpel, firmware 8). Their watts are in enphase_export_limit_watts, "
+                "enphase_dynamic_export_limit_watts and enphase_dynamic_production_limit_watts."
             ),
         ),
         stat("Consumption now", [target(CONSUMPTION_W)], "watt"),
