@@ -270,16 +270,17 @@ class Stack:
     url: str
     features: dict[str, set[str]]
 
-    def query(self, expr: str) -> dict[str, Any]:
-        params = urllib.parse.urlencode({"query": expr})
+    def query(self, expr: str, at: float | None = None) -> dict[str, Any]:
+        """The answer to `expr` now, or at the Unix time `at`."""
+        params = urllib.parse.urlencode({"query": expr, **({} if at is None else {"time": at})})
         try:
             answer: dict[str, Any] = _get(f"{self.url}/api/v1/query?{params}")
         except urllib.error.HTTPError as exc:
             answer = json.loads(exc.read())
         return answer
 
-    def vector(self, expr: str) -> list[dict[str, Any]]:
-        answer = self.query(expr)
+    def vector(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        answer = self.query(expr, at)
         assert answer["status"] == "success", f"{expr}: {answer.get('error')}"
         result: list[dict[str, Any]] = answer["data"]["result"]
         return result
@@ -397,6 +398,24 @@ def test_recording_rules_count_the_grid_both_ways(stack: Stack) -> None:
                 assert ways == set(GRID_METERING), (site, rule, ways)
         median = stack.vector(f'instance:enphase_inverter_power_watts:median{{instance="{site}"}}')
         assert len(median) == 1 and float(median[0]["value"][1]) > 0, site
+
+
+def test_grid_metering_variable_picks_its_way(stack: Stack) -> None:
+    # The panel's answer for each choice is that way's own count, at one instant: a swapped
+    # or missing label would pass the "has data" test above.
+    (expr,) = [e for _, panel, e in dashboard_queries() if panel == "Grid export today"]
+    at = time.time()
+    for site in SITES:
+        where = f'instance="{site}"'
+        counters = {
+            "phase-balanced": f"enphase_grid_export_energy_joules_total{{{where}}}",
+            "per-phase": "enphase_ct_phase_energy_received_joules_total"
+            f'{{{where}, ct="net-consumption"}}',
+        }
+        for way, counter in counters.items():
+            (panel,) = stack.vector(substitute(expr, instance=site, grid_metering=way), at)
+            (own,) = stack.vector(f"sum by (instance) (increase({counter}[1h])) / 3.6e6", at)
+            assert float(panel["value"][1]) == pytest.approx(float(own["value"][1])), (site, way)
 
 
 def _alert_exprs() -> dict[str, str]:
