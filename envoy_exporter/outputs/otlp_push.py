@@ -116,7 +116,8 @@ class OtlpPush:
 
     def _export(self, pusher: TargetPusher, refresh: Future[Snapshot]) -> None:
         """Queue the export of the refresh's snapshot (runs where the refresh ended)."""
-        if self._stop.is_set() or refresh.cancelled():
+        # Target.snapshot() never raises; were it to, the pusher must not stay in flight.
+        if self._stop.is_set() or refresh.cancelled() or refresh.exception() is not None:
             self._end(pusher)
             return
         job = functools.partial(self._push, pusher, refresh.result())
