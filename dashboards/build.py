@@ -31,6 +31,9 @@ def m(name: str, extra: str = "") -> str:
     return f"{name}{{{SEL}{', ' + extra if extra else ''}}}"
 
 
+#: either export limit: set at commissioning, or dynamic (firmware 8)
+EXPORT_LIMITS = '__name__=~"enphase_(dynamic_)?export_limit_enabled"'
+
 # -- panels ---------------------------------------------------------------------------------
 
 
@@ -221,9 +224,12 @@ def table(
     h: int = 8,
     unit: str = "",
     transformations: list[JSON] | None = None,
+    sort_by: str = "",
     **kw: Any,
 ) -> JSON:
-    options = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
+    options: JSON = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
+    if sort_by:
+        options["sortBy"] = [{"displayName": sort_by, "desc": False}]
     kw.setdefault("thresholds", _green())
     return panel(
         "table",
@@ -274,6 +280,15 @@ def heatmap(title: str, targets: list[JSON], unit: str, *, w: int = 12, h: int =
     return panel("heatmap", title, targets, w=w, h=h, unit=unit, options=options)
 
 
+def _merged(columns: Iterable[str], *hidden: str) -> list[JSON]:
+    """A table's transformations: its queries' rows joined on their labels, each query's
+    value named, the time (and `hidden` labels) left out."""
+    rename = {f"Value #{chr(ord('A') + i)}": name for i, name in enumerate(columns)}
+    exclude = dict.fromkeys(("Time", *hidden), True)
+    organize = {"excludeByName": exclude, "renameByName": rename}
+    return [{"id": "merge", "options": {}}, {"id": "organize", "options": organize}]
+
+
 def row(title: str) -> JSON:
     return {
         "type": "row",
@@ -307,6 +322,7 @@ METERING_MAP = _value_map(
 LIMIT_MAP = _value_map({"0": ("off", "green"), "1": ("on", "orange")})
 GRID_MAP = _value_map({"0": ("off grid (relay open)", "red"), "1": ("on grid", "green")})
 UP_MAP = _value_map({"0": ("down", "red"), "1": ("up", "green")})
+YES_MAP = _value_map({"0": ("no", "red"), "1": ("yes", "green")})
 OK_MAP = _value_map({"0": ("failed", "red"), "1": ("ok", "green")})
 STORAGE_MAP = _value_map(
     {
@@ -327,6 +343,57 @@ NET_CT = 'ct="net-consumption"'
 RELAY_CLOSED = 'state="closed"'
 DECREASES = "enphase_exporter_counter_decreases_total"
 NOT_2XX = 'code!~"2.."'
+NOT_OK = 'flag!="ok"'
+
+
+#: the grid_metering variable's choices, the values of the label `metering` of the recording
+#: rules instance:enphase_grid_{import,export}_energy_joules:increase{1h,1d}
+GRID_METERING = ("phase-balanced", "per-phase")
+METERING = 'metering="$grid_metering"'
+#: the net-consumption CT's counter that each side of the grid reads per phase
+GRID_CT_COUNTER = {"import": "delivered", "export": "received"}
+
+
+GRID_METERING_HELP = (
+    "Counted as the grid metering variable says: phase-balanced (the phases summed at each "
+    "reading, as most European meters count) or per-phase (each phase's import and export on "
+    "its own). Which one your bill follows: docs/metrics.md."
+)
+
+
+def grid_energy(side: str) -> str:
+    """kWh imported or exported over the panel's time range, counted as $grid_metering says,
+    the two ways of the grid recording rules (alerts/envoy.rules.yml)."""
+    ct = GRID_CT_COUNTER[side]
+
+    def added(counter: str, extra: str = "") -> str:
+        return f"sum by (instance) (increase({m(counter, extra)}[$__range]))"
+
+    balanced = added(f"enphase_grid_{side}_energy_joules_total")
+    per_phase = (
+        f"{added(f'enphase_ct_phase_energy_{ct}_joules_total', NET_CT)}"
+        f" or {added(f'enphase_ct_energy_{ct}_joules_total', NET_CT)}"
+    )
+    return _by_metering(balanced, per_phase) + KWH
+
+
+def grid_power(side: str) -> str:
+    """Power drawn from (import) or sent to (export) the grid now, as $grid_metering counts
+    it: the net power of all phases, or each phase's on its own (one phase: the same)."""
+    sign = "" if side == "import" else "-"
+    balanced = f"clamp_min({sign}{NET_W}, 0)"
+    phases = m("enphase_net_consumption_phase_power_watts")
+    return _by_metering(balanced, f"sum by (instance) (clamp_min({sign}{phases}, 0)) or {balanced}")
+
+
+def _by_metering(balanced: str, per_phase: str) -> str:
+    """The query of the way $grid_metering picks, each labelled as the recording rules are."""
+    both = " or ".join(
+        f'label_replace({query}, "metering", "{way}", "", "")'
+        for way, query in zip(GRID_METERING, (balanced, per_phase), strict=True)
+    )
+    chosen = 'label_replace(vector(1), "metering", "$grid_metering", "", "")'
+    return f"sum by (instance) (({both}) and on (metering) {chosen})"
 
 
 def energy(counter: str, extra: str = "", by: str = "instance") -> str:
@@ -334,9 +401,10 @@ def energy(counter: str, extra: str = "", by: str = "instance") -> str:
     return f"sum by ({by}) (increase({m(counter, extra)}[$__range])){KWH}"
 
 
-def daily(metric: str, extra: str = "") -> str:
-    """kWh of the last 24 hours, from the recording rule instance:<metric>:increase1d."""
-    return f"sum by (instance) ({m(f'instance:enphase_{metric}:increase1d', extra)}){KWH}"
+def daily(metric: str, extra: str = "", window: str = "1d") -> str:
+    """kWh of the last 24 hours (or `window`), from the recording rule
+    instance:<metric>:increase<window>."""
+    return f"sum by (instance) ({m(f'instance:enphase_{metric}:increase{window}', extra)}){KWH}"
 
 
 def _state_code(metric: str, label: str, codes: Iterable[tuple[str, int]], by: str) -> str:
@@ -364,7 +432,8 @@ SINCE_REPORT = f"time() - {m('enphase_inverter_last_report_timestamp_seconds')}"
 
 
 def overview() -> list[JSON]:
-    today, month = {"timeFrom": "now/d"}, {"timeFrom": "now/M"}
+    today: JSON = {"timeFrom": "now/d"}
+    month: JSON = {"timeFrom": "now/M"}
     # IQ and AC Batteries combined when the site has AC Batteries, else the IQ Batteries.
     soc = " or ".join(
         f"avg by (instance) ({m(name)})"
@@ -388,27 +457,31 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Export limit",
-            [target(f"max by (instance) ({m('enphase_export_limit_enabled')})")],
+            [target(f"max by (instance) ({m('', EXPORT_LIMITS)})")],
             "none",
             graph="none",
             mappings=LIMIT_MAP,
             description=(
-                "Whether a power export limit is on (/ivp/ss/pel_settings); its watts are in "
-                "enphase_export_limit_watts when the gateway gives them."
+                "Whether a power export limit is on: the one set at commissioning "
+                "(/ivp/ss/pel_settings) or a dynamic one an app or installer sets at run time "
+                "(/ivp/ss/dpel, firmware 8). Their watts are in enphase_export_limit_watts, "
+                "enphase_dynamic_export_limit_watts and enphase_dynamic_production_limit_watts."
             ),
         ),
         stat("Consumption now", [target(CONSUMPTION_W)], "watt"),
         stat(
             "Grid import now",
-            [target(f"clamp_min({NET_W}, 0)")],
+            [target(grid_power("import"))],
             "watt",
-            description="Power drawn from the grid (net consumption above zero).",
+            description="Power drawn from the grid (net consumption above zero). "
+            + GRID_METERING_HELP,
         ),
         stat(
             "Grid export now",
-            [target(f"clamp_min(-{NET_W}, 0)")],
+            [target(grid_power("export"))],
             "watt",
-            description="Power sent to the grid (net consumption below zero).",
+            description="Power sent to the grid (net consumption below zero). "
+            + GRID_METERING_HELP,
         ),
         gauge(
             "Self-consumption now",
@@ -458,18 +531,20 @@ def overview() -> list[JSON]:
         ),
         stat(
             "Grid import today",
-            [target(energy("enphase_ct_energy_delivered_joules_total", NET_CT), instant=True)],
+            [target(grid_energy("import"), instant=True)],
             "kwatth",
             graph="none",
             decimals=1,
+            description=GRID_METERING_HELP,
             **today,
         ),
         stat(
             "Grid export today",
-            [target(energy("enphase_ct_energy_received_joules_total", NET_CT), instant=True)],
+            [target(grid_energy("export"), instant=True)],
             "kwatth",
             graph="none",
             decimals=1,
+            description=GRID_METERING_HELP,
             **today,
         ),
         timeseries(
@@ -505,18 +580,13 @@ def overview() -> list[JSON]:
                     daily("consumption_energy_joules"),
                     "{{instance}} consumption",
                 ),
-                target(
-                    daily("ct_energy_delivered_joules", NET_CT),
-                    "{{instance}} import",
-                ),
-                target(
-                    daily("ct_energy_received_joules", NET_CT),
-                    "{{instance}} export",
-                ),
+                target(daily("grid_import_energy_joules", METERING), "{{instance}} import"),
+                target(daily("grid_export_energy_joules", METERING), "{{instance}} export"),
             ],
             "kwatth",
             w=12,
-            description="Rolling 24-hour sums (recording rules *:increase1d).",
+            description="Rolling 24-hour sums (recording rules *:increase1d); grid import and "
+            "export counted as the grid metering variable says.",
         ),
         timeseries(
             "Daily energy",
@@ -540,6 +610,33 @@ def overview() -> list[JSON]:
             w=12,
             bars=True,
             description="One bar per day (query interval 1d).",
+        ),
+        timeseries(
+            "Grid import and export per hour",
+            [
+                target(daily("grid_import_energy_joules", METERING, "1h"), "{{instance}} import"),
+                target(daily("grid_export_energy_joules", METERING, "1h"), "{{instance}} export"),
+            ],
+            "kwatth",
+            w=12,
+            description="Rolling one-hour sums (recording rules *:increase1h). "
+            + GRID_METERING_HELP,
+        ),
+        bargauge(
+            "Grid metering compared, last 24 h",
+            [
+                target(
+                    f"sum by (instance, metering) "
+                    f"({m(f'instance:enphase_grid_{side}_energy_joules:increase1d')}){KWH}",
+                    f"{{{{instance}}}} {side} {{{{metering}}}}",
+                )
+                for side in GRID_CT_COUNTER
+            ],
+            "kwatth",
+            w=12,
+            description="Both ways of counting side by side: per-phase exceeds phase-balanced "
+            "by what one phase exported while another imported. Which one your bill "
+            "follows: docs/metrics.md.",
         ),
         gauge("Battery charge", [target(soc)], h=7),
         timeseries(
@@ -646,19 +743,7 @@ def phases() -> list[JSON]:
             h=6,
             unit="kwatth",
             timeFrom="now/d",
-            transformations=[
-                {"id": "merge", "options": {}},
-                {
-                    "id": "organize",
-                    "options": {
-                        "excludeByName": {"Time": True},
-                        "renameByName": {
-                            "Value #A": "delivered (kWh)",
-                            "Value #B": "received (kWh)",
-                        },
-                    },
-                },
-            ],
+            transformations=_merged(("delivered (kWh)", "received (kWh)")),
             description="For the net-consumption CT: delivered = imported, received = exported.",
         ),
     ]
@@ -749,41 +834,75 @@ def inverters() -> list[JSON]:
             description="Inverters report every 5 minutes or so; silent for over an hour in "
             "daylight is worth a look (alert EnvoyInverterSilent).",
         ),
-        table(
-            "Inverters",
-            [
-                target(power, instant=True, table=True),
-                target(m("enphase_inverter_max_power_watts"), instant=True, table=True),
-                target(
-                    f"{power} / on (job, instance) group_left () ({total} > 0)",
-                    instant=True,
-                    table=True,
-                ),
-            ],
-            w=12,
-            unit="watt",
-            transformations=[
-                {"id": "merge", "options": {}},
+        _inverter_table(power),
+    ]
+
+
+def _inverter_table(power: str) -> JSON:
+    def per_serial(metric: str, extra: str = "") -> str:
+        return f"max by (job, instance, serial) ({m(metric, extra)})"
+
+    median = m("instance:enphase_inverter_power_watts:median")
+    flags = "enphase_inverter_status_flag"
+    columns = {
+        "producing": per_serial("enphase_inverter_producing"),
+        "communicating": per_serial("enphase_inverter_communicating"),
+        "flags raised": f"count by (job, instance, serial) ({m(flags, NOT_OK)})"
+        f" or count by (job, instance, serial) ({m(flags)}) * 0",
+        "power": per_serial("enphase_inverter_power_watts"),
+        "max power": per_serial("enphase_inverter_max_power_watts"),
+        "vs site median": f"{per_serial('enphase_inverter_power_watts')}"
+        f" / on (job, instance) group_left () ({median} > 0)",
+    }
+
+    def column(name: str, *properties: JSON) -> JSON:
+        return {"matcher": {"id": "byName", "options": name}, "properties": list(properties)}
+
+    state = (
+        {"id": "unit", "value": "none"},
+        {"id": "mappings", "value": YES_MAP},
+        {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+    )
+    return table(
+        "Inverters: state and output against the site median",
+        [target(expr, instant=True, table=True) for expr in columns.values()],
+        w=24,
+        h=10,
+        unit="watt",
+        sort_by="vs site median",
+        transformations=_merged(columns, "job"),
+        overrides=[
+            column("producing", *state),
+            column("communicating", *state),
+            column(
+                "flags raised",
+                {"id": "unit", "value": "none"},
+                {"id": "thresholds", "value": {"mode": "absolute", "steps": _green_red(1)}},
+                {"id": "custom.cellOptions", "value": {"type": "color-text"}},
+            ),
+            column(
+                "vs site median",
+                {"id": "unit", "value": "percentunit"},
                 {
-                    "id": "organize",
-                    "options": {
-                        "excludeByName": {"Time": True, "job": True},
-                        "renameByName": {
-                            "Value #A": "power",
-                            "Value #B": "max power",
-                            "Value #C": "share",
-                        },
+                    "id": "thresholds",
+                    "value": {
+                        "mode": "absolute",
+                        "steps": [
+                            {"color": "red", "value": None},
+                            {"color": "orange", "value": 0.5},
+                            {"color": "green", "value": 0.8},
+                        ],
                     },
                 },
-            ],
-            overrides=[
-                {
-                    "matcher": {"id": "byName", "options": "share"},
-                    "properties": [{"id": "unit", "value": "percentunit"}],
-                }
-            ],
-        ),
-    ]
+                {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+            ),
+        ],
+        description="Each microinverter's state in the gateway's inventory (read hourly), "
+        "the status flags it raises besides ok, and its last report against the median "
+        "inverter of its gateway (recording rule instance:enphase_inverter_power_watts:median), "
+        "lowest first: far under 100 % in daylight is shade, dirt or a failing panel "
+        "(alert EnvoyInverterUnderperforming).",
+    )
 
 
 def batteries() -> list[JSON]:
@@ -1096,7 +1215,29 @@ def _layout(panels: list[JSON]) -> list[JSON]:
     return panels
 
 
-def _variables() -> list[JSON]:
+def _grid_metering() -> JSON:
+    """The choice of how grid import and export are counted (docs/metrics.md)."""
+    options = [
+        {"selected": i == 0, "text": way, "value": way} for i, way in enumerate(GRID_METERING)
+    ]
+    return {
+        "name": "grid_metering",
+        "label": "Grid metering",
+        "description": "How your utility meter counts import and export: the phases summed "
+        "(phase-balanced) or each phase on its own (per-phase)",
+        "type": "custom",
+        "query": ",".join(GRID_METERING),
+        "current": {"selected": True, "text": GRID_METERING[0], "value": GRID_METERING[0]},
+        "options": options,
+        "multi": False,
+        "includeAll": False,
+        "hide": 0,
+    }
+
+
+def _variables(panels: list[JSON]) -> list[JSON]:
+    """datasource, job and instance; grid_metering where a query uses it."""
+
     def query_var(name: str, query: str) -> JSON:
         return {
             "name": name,
@@ -1115,7 +1256,7 @@ def _variables() -> list[JSON]:
             "hide": 0,
         }
 
-    return [
+    common = [
         {
             "name": "datasource",
             "label": "Data source",
@@ -1131,6 +1272,9 @@ def _variables() -> list[JSON]:
         query_var("job", "label_values(enphase_up, job)"),
         query_var("instance", 'label_values(enphase_up{job=~"$job"}, instance)'),
     ]
+    if "$grid_metering" in json.dumps(panels):
+        common.append(_grid_metering())
+    return common
 
 
 DASHBOARDS: dict[str, tuple[str, str, Any]] = {
@@ -1225,7 +1369,7 @@ def dashboard(uid: str, title: str, panels: list[JSON]) -> JSON:
                 }
             ]
         },
-        "templating": {"list": _variables()},
+        "templating": {"list": _variables(panels)},
         "panels": _layout(panels),
     }
 

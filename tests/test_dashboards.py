@@ -27,6 +27,9 @@ EXPECTED_TITLES = {
     "Envoy / Exporter health",
 }
 GRAFANA_VARS = {"$__range": "1h", "$__rate_interval": "1m", "$__interval": "1m"}
+#: the grid_metering variable's choices, the first its default: the values of the label
+#: `metering` of the grid recording rules
+GRID_METERING = ("phase-balanced", "per-phase")
 METRIC = re.compile(r"\b(?:[a-z_]+:)?(enphase_[a-z0-9_]+)(?::[a-z0-9_]+)?\b")
 PANEL_TYPES = {
     "stat", "gauge", "timeseries", "table", "state-timeline", "status-history", "bargauge",
@@ -60,10 +63,13 @@ def dashboard_queries() -> list[tuple[str, str, str]]:
     ]
 
 
-def substitute(expr: str, job: str = ".*", instance: str = ".*") -> str:
+def substitute(
+    expr: str, job: str = ".*", instance: str = ".*", grid_metering: str = GRID_METERING[0]
+) -> str:
     """A panel query as Grafana would send it, with the template variables filled in."""
     for name, value in GRAFANA_VARS.items():
         expr = expr.replace(name, value)
+    expr = expr.replace("$grid_metering", grid_metering)
     return expr.replace("$job", job).replace("$instance", instance)
 
 
@@ -180,6 +186,35 @@ def test_energy_today_comes_from_lifetime_counters() -> None:
         assert "today" not in expr
         assert panels[title]["timeFrom"] == "now/d"
     assert panels["Production this month"]["timeFrom"] == "now/M"
+
+
+def test_grid_metering_variable_switches_the_grid_energy_panels() -> None:
+    for path in DASHBOARDS:
+        dashboard = _load(path)
+        variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+        uses = [t for _, t in _exprs(dashboard) if "$grid_metering" in t]
+        assert bool(uses) == ("grid_metering" in variables), path.name
+        if not uses:
+            continue
+        choice = variables["grid_metering"]
+        assert choice["type"] == "custom" and not choice["multi"] and not choice["includeAll"]
+        assert [o["value"] for o in choice["options"]] == list(GRID_METERING)
+        assert choice["current"]["value"] == GRID_METERING[0]
+    (overview,) = [_load(p) for p in DASHBOARDS if _load(p)["title"] == "Envoy / Overview"]
+    panels = {p["title"]: p for p in _panels(overview)}
+    for title in (
+        "Grid import now",
+        "Grid export now",
+        "Grid import today",
+        "Grid export today",
+        "Grid import and export per hour",
+        "Energy over the last 24 h",
+    ):
+        assert any("$grid_metering" in t["expr"] for t in panels[title]["targets"]), title
+    # the rules label their two ways with the variable's values
+    rules = RULES.read_text()
+    for way in GRID_METERING:
+        assert rules.count(f'"metering", "{way}"') == 4, way
 
 
 def _catalogue_names() -> set[str]:

@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from envoy_exporter.cli.serve import build_server
 from envoy_exporter.collector.target import STALE_INTERVALS, Target, TargetConfig
-from envoy_exporter.envoy.const import URL_METERS_READINGS, URL_PRODUCTION_INVERTERS
+from envoy_exporter.envoy.const import URL_INVENTORY, URL_METERS_READINGS, URL_PRODUCTION_INVERTERS
 from envoy_exporter.server.app import SCRAPE_TIMEOUT_HEADER, ExporterServer
 from envoy_exporter.simulator import faults as F
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -276,13 +276,15 @@ def test_nightly_outage_of_five_minutes_on_the_injected_clock(rig: Callable[...,
 # -- one endpoint fails: enphase_up stays 1, its part says 0, its values expire -----------
 
 
+INVERTER_POWER = "enphase_inverter_power_watts"
 PART_FAULTS: dict[str, tuple[Callable[[], F.Fault], str, str]] = {
-    "500-inverters": (lambda: F.Status(500, paths=[INVERTERS]), "inverters", "enphase_inverter_"),
+    # the inverters' state comes from the inventory, another part
+    "500-inverters": (lambda: F.Status(500, paths=[INVERTERS]), "inverters", INVERTER_POWER),
     "503-readings": (lambda: F.Status(503, paths=[READINGS]), "meters", "enphase_ct_power"),
     "401-readings": (lambda: F.Unauthorized(), "meters", "enphase_ct_power"),
     "html": (lambda: F.Html(paths=[READINGS]), "meters", "enphase_ct_power"),
     "50MB": (lambda: F.Huge(50, paths=[READINGS]), "meters", "enphase_ct_power"),
-    "html-inverters": (lambda: F.Html(paths=[INVERTERS]), "inverters", "enphase_inverter_"),
+    "html-inverters": (lambda: F.Html(paths=[INVERTERS]), "inverters", INVERTER_POWER),
 }
 
 
@@ -563,7 +565,10 @@ def test_inverter_disappearing_takes_its_series_with_it(rig: Callable[..., Rig])
     r = rig(fault)
     good = r.settled()
     fault.enabled = True
-    gone = r.advance(301)  # the inverter report is read every 300 s
+    # the inverter report is read every 300 s, the inventory (the inverters' state) hourly
+    inventory = good.value("enphase_exporter_refresh_interval_seconds", endpoint=URL_INVENTORY)
+    assert inventory is not None and inventory >= 301
+    gone = r.advance(inventory + 1)
     serial = fault.serial
     assert serial is not None
     assert gone.value("enphase_up") == 1.0
@@ -571,7 +576,7 @@ def test_inverter_disappearing_takes_its_series_with_it(rig: Callable[..., Rig])
     assert with_serial == [], "a vanished inverter's values must not be served"
     assert any(("serial", serial) in k[1] for k in good.values)
     fault.enabled = False
-    back = r.advance(301)
+    back = r.advance(inventory + 1)
     assert back.gateway_series() == good.gateway_series()
 
 

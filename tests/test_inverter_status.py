@@ -10,6 +10,7 @@ import requests
 from envoy_exporter.catalogue.inverter_status import MOD_GONE
 from envoy_exporter.envoy.models.inverter import EnvoyInverter
 from envoy_exporter.envoy.models.inverter_status import status_flag
+from envoy_exporter.simulator.profiles import load_profile
 
 from .conftest import SimulatorFactory
 from .test_client_envoy import connect
@@ -92,8 +93,17 @@ def test_device_data_reads_mod_gone() -> None:
 def test_a_site_whose_inventory_lists_no_inverter_has_no_status_part(
     simulator: SimulatorFactory,
 ) -> None:
-    # the battery profile's inventory holds AC Batteries only
-    envoy = connect(simulator("battery"))
+    # the battery profile's inventory with its AC Batteries only
+    source = load_profile("battery")
+    inventory = source.builder("/inventory.json")
+    source.route(
+        "/inventory.json",
+        lambda now, q: [
+            {**entry, "devices": []} if entry["type"] == "PCU" else entry
+            for entry in inventory(now, q)
+        ],
+    )
+    envoy = connect(simulator(source))
     envoy.probe()
     assert "inverter_status" not in [u.name for u in envoy.updaters]
     envoy.close()

@@ -163,6 +163,25 @@ def test_ac_batteries_match_a_real_inventory_and_share_the_battery_schedule(
         assert abs(encharge / 1000 + storage["wNow"] - src.model.flows(now).battery) < 5
 
 
+@pytest.mark.parametrize("name", ["battery", "metered-3phase"])
+def test_inventory_lists_the_reporting_microinverters(name: str, captures_dir: Path) -> None:
+    src = load_profile(name)
+    theirs = json.loads((captures_dir / ACB_CAPTURE / "inventory").read_text())
+
+    def pcus(doc: Any) -> list[Any]:
+        return next(section["devices"] for section in doc if section["type"] == "PCU")
+
+    for hour, producing in ((12, True), (1, False)):
+        now = local(src, hour)
+        ours = pcus(get(src, "/inventory.json?deleted=1", now))
+        reports = get(src, "/api/v1/production/inverters", now)
+        assert [d["serial_num"] for d in ours] == [
+            r["serialNumber"] for r in reports if r["devType"] == 1
+        ]
+        assert {d["producing"] for d in ours} == {producing}
+        assert key_paths(ours) <= key_paths(pcus(theirs))
+
+
 def test_tariff_and_info_match_real_captures(captures_dir: Path) -> None:
     src = load_profile("battery")
     real = captures_dir / BATTERY_CAPTURE

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .test_dashboards import dashboard_queries, substitute
+from .test_dashboards import GRID_METERING, dashboard_queries, substitute
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "alerts" / "envoy.rules.yml"
@@ -65,6 +65,7 @@ FEATURES: tuple[tuple[str, tuple[frozenset[str], ...]], ...] = tuple(
         (r"^enphase_(consumption|net_consumption)_", "NET_CONSUMPTION TOTAL_CONSUMPTION"),
         (r":enphase_consumption_", "NET_CONSUMPTION TOTAL_CONSUMPTION"),
         (r"enphase_ct_energy_(delivered|received)_joules", "CTMETERS"),
+        (r"enphase_grid_(import|export)_energy_joules", "NET_CONSUMPTION"),
         (r"^enphase_ct_", "CTMETERS"),
         (
             r"^enphase_inverter_(producing|communicating|provisioned|operating|status_flag)$",
@@ -269,16 +270,17 @@ class Stack:
     url: str
     features: dict[str, set[str]]
 
-    def query(self, expr: str) -> dict[str, Any]:
-        params = urllib.parse.urlencode({"query": expr})
+    def query(self, expr: str, at: float | None = None) -> dict[str, Any]:
+        """The answer to `expr` now, or at the Unix time `at`."""
+        params = urllib.parse.urlencode({"query": expr, **({} if at is None else {"time": at})})
         try:
             answer: dict[str, Any] = _get(f"{self.url}/api/v1/query?{params}")
         except urllib.error.HTTPError as exc:
             answer = json.loads(exc.read())
         return answer
 
-    def vector(self, expr: str) -> list[dict[str, Any]]:
-        answer = self.query(expr)
+    def vector(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        answer = self.query(expr, at)
         assert answer["status"] == "success", f"{expr}: {answer.get('error')}"
         result: list[dict[str, Any]] = answer["data"]["result"]
         return result
@@ -386,6 +388,36 @@ def test_recording_rules_produce_the_daily_figures(stack: Stack) -> None:
         assert len(result) == 1 and float(result[0]["value"][1]) > 0, site
 
 
+def test_recording_rules_count_the_grid_both_ways(stack: Stack) -> None:
+    for site in SITES:
+        for side in ("import", "export"):
+            for window in ("1h", "1d"):
+                rule = f"instance:enphase_grid_{side}_energy_joules:increase{window}"
+                result = stack.vector(f'{rule}{{instance="{site}"}} >= 0')
+                ways = {r["metric"]["metering"] for r in result}
+                assert ways == set(GRID_METERING), (site, rule, ways)
+        median = stack.vector(f'instance:enphase_inverter_power_watts:median{{instance="{site}"}}')
+        assert len(median) == 1 and float(median[0]["value"][1]) > 0, site
+
+
+def test_grid_metering_variable_picks_its_way(stack: Stack) -> None:
+    # The panel's answer for each choice is that way's own count, at one instant: a swapped
+    # or missing label would pass the "has data" test above.
+    (expr,) = [e for _, panel, e in dashboard_queries() if panel == "Grid export today"]
+    at = time.time()
+    for site in SITES:
+        where = f'instance="{site}"'
+        counters = {
+            "phase-balanced": f"enphase_grid_export_energy_joules_total{{{where}}}",
+            "per-phase": "enphase_ct_phase_energy_received_joules_total"
+            f'{{{where}, ct="net-consumption"}}',
+        }
+        for way, counter in counters.items():
+            (panel,) = stack.vector(substitute(expr, instance=site, grid_metering=way), at)
+            (own,) = stack.vector(f"sum by (instance) (increase({counter}[1h])) / 3.6e6", at)
+            assert float(panel["value"][1]) == pytest.approx(float(own["value"][1])), (site, way)
+
+
 def _alert_exprs() -> dict[str, str]:
     return {
         rule["alert"]: rule["expr"]
@@ -437,15 +469,17 @@ def test_every_dashboard_query_is_valid_and_has_data(stack: Stack, site: str) ->
     features = stack.features[site]
     invalid, empty, checked = [], [], 0
     for dashboard, panel, expr in dashboard_queries():
-        answer = stack.query(substitute(expr, job=".*", instance=site))
-        where = f"{dashboard} / {panel}: {expr}"
-        if answer["status"] != "success":
-            invalid.append(f"{where}\n    {answer.get('error')}")
-            continue
-        if required(expr, features):
-            checked += 1
-            if not answer["data"]["result"]:
-                empty.append(where)
+        # a query on the grid_metering variable must have data with each of its choices
+        for metering in GRID_METERING if "$grid_metering" in expr else GRID_METERING[:1]:
+            answer = stack.query(substitute(expr, instance=site, grid_metering=metering))
+            where = f"{dashboard} / {panel} ({metering}): {expr}"
+            if answer["status"] != "success":
+                invalid.append(f"{where}\n    {answer.get('error')}")
+                continue
+            if required(expr, features):
+                checked += 1
+                if not answer["data"]["result"]:
+                    empty.append(where)
     assert not invalid, "invalid queries:\n" + "\n".join(invalid)
     assert not empty, f"no data on the {site} site:\n" + "\n".join(empty)
     assert checked >= len(dashboard_queries()) // 2, "the feature table excuses most queries"

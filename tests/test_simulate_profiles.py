@@ -17,9 +17,11 @@ EXPECTED_FEATURES = {
     | SupportedFeatures.INVERTERS
     | SupportedFeatures.CTMETERS
     | SupportedFeatures.NET_CONSUMPTION
-    | SupportedFeatures.THREEPHASE,
+    | SupportedFeatures.THREEPHASE
+    | SupportedFeatures.INVERTER_STATUS,
     "battery": SupportedFeatures.PRODUCTION
     | SupportedFeatures.INVERTERS
+    | SupportedFeatures.INVERTER_STATUS
     | SupportedFeatures.CTMETERS
     | SupportedFeatures.ENCHARGE
     | SupportedFeatures.ENPOWER

@@ -36,6 +36,8 @@ UNDOCUMENTED_CODES: dict[str, str] = {
     "`enphase_c6cc_admin_state_name`",
     "enphase_collar_control_error": "0 seen, presumably no error",
     "enphase_generator_admin_mode": "0 and 2 seen (2 with a generator running)",
+    "enphase_dry_contact_black_start": "5 and 10000 seen; neither its unit nor its meaning is "
+    "published",
     "enphase_generator_type": "0 and 1 seen, on gateways with and without a generator alike; "
     "the configured type in words is the `type` label of `enphase_generator_config_info`",
 }

@@ -33,6 +33,32 @@ of its intervals.
 """
 
 
+#: which grid energy counters to use where (the dashboards and rules offer both)
+_GRID_METERING = """## Grid import and export: phase-balanced or per-phase
+
+On a site whose net-consumption CT measures two or three phases, grid energy can be counted
+two ways, which differ whenever one phase imports while another exports:
+
+- **Phase-balanced**: `enphase_grid_import_energy_joules_total` and
+  `enphase_grid_export_energy_joules_total`, the phases' net energy summed at each reading.
+  Use them where the utility meter sums the phases (Germany, the Netherlands and Belgium
+  among others), and for what the house as a whole took from and gave to the grid.
+- **Per-phase**: the net-consumption CT's `enphase_ct_phase_energy_delivered_joules_total`
+  (import) and `enphase_ct_phase_energy_received_joules_total` (export) summed over the
+  phases. Use them where the utility bills each phase's import and export on its own, and
+  to see which phase imports or exports. On a single-phase site the two nearly agree and the
+  CT's all-phase counters serve; on several phases those are the gateway's own totals, which
+  on some firmware are not the sum of the phases.
+
+The phase-balanced counters start at zero whenever the exporter starts: read them through
+`increase()` over a time range (it treats the restart as a counter reset), never as raw
+values. The recording rules `instance:enphase_grid_import_energy_joules:increase1h` and
+`:increase1d` (and their `export` twins) hold both, told apart by the label `metering`
+(`phase-balanced`, `per-phase`); the Overview dashboard's *Grid metering* variable picks
+one for its grid panels (see `dashboards/README.md`).
+"""
+
+
 def _row(spec: MetricSpec) -> str:
     labels = ", ".join(f"`{label}`" for label in spec.labels) or "-"
     kind = "state set" if spec.kind == "stateset" else spec.kind
@@ -56,7 +82,8 @@ def render_markdown() -> str:
         lines += [_row(spec) for spec in specs]
         lines.append("")
     device_data = ["## Inverter status from /ivp/pdm/device_data", "", DEVICE_DATA_NOTE, ""]
-    return "\n".join([*lines, *device_data, *_codes_section(), *_promtool_section()])
+    sections = [_GRID_METERING, *device_data, *_codes_section(), *_promtool_section()]
+    return "\n".join([*lines, *sections])
 
 
 def _codes_section() -> list[str]:

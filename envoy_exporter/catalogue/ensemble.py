@@ -227,7 +227,7 @@ DRY_CONTACTS: tuple[MetricSpec, ...] = (
     ),
     metric(
         "enphase_dry_contact_black_start",
-        "Black start setting of the relay",
+        f"Black start setting of the relay ({UNDOCUMENTED})",
         subsystem="ensemble",
         model="EnvoyDryContactSettings",
         field="black_start",

@@ -80,13 +80,11 @@ class AcBatteries:
             for i, serial in enumerate(self.serials)
         ]
 
-    def inventory(self, now: float) -> list[dict[str, Any]]:
-        """/inventory.json: the ACBs (the exporter reads only those) beside empty sections."""
+    def inventory(self, site: list[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+        """The site's /inventory.json with the ACBs in its ACB section."""
         return [
-            {"type": "PCU", "devices": []},
-            {"type": "ACB", "devices": self.devices(now)},
-            {"type": "NSRB", "devices": []},
-            {"type": "ESUB", "devices": []},
+            {**entry, "devices": self.devices(now)} if entry.get("type") == "ACB" else entry
+            for entry in site
         ]
 
     def reports(self, now: float) -> list[dict[str, Any]]:
@@ -107,14 +105,16 @@ class AcBatteries:
 
 
 def register_acbs(source: ProfileSource, acbs: AcBatteries) -> None:
-    """Add the ACBs to a metered site's production documents, inventory and v1 report."""
+    """Add the ACBs to a metered site's production documents, inventory (routed before) and
+    v1 report."""
     for path in ("/production.json", "/production"):
         source.route(path, _with_storage(source.builder(path), acbs))
     inverters = source.builder("/api/v1/production/inverters")
     source.route(
         "/api/v1/production/inverters", lambda now, q: [*inverters(now, q), *acbs.reports(now)]
     )
-    source.route("/inventory.json", lambda now, q: acbs.inventory(now))
+    inventory = source.builder("/inventory.json")
+    source.route("/inventory.json", lambda now, q: acbs.inventory(inventory(now, q), now))
 
 
 def _with_storage(builder: Any, acbs: AcBatteries) -> Any:

@@ -3,6 +3,7 @@ Enpower, tariff."""
 
 from __future__ import annotations
 
+from ...envoy.const import URL_INVENTORY_PLAIN
 from .acb import AcBatteries, register_acbs
 from .base import ProfileSource
 from .ensemble import Ensemble
@@ -41,7 +42,9 @@ def build(*, inverters: int = 20, seed: int = 1, serial: str | None = None) -> P
         utc_offset=params.utc_offset,
     )
     source = ProfileSource("battery", ident, model)
-    register_metered(source, Fleet(model), GRID, ["production", "net-consumption", "storage"])
+    fleet = Fleet(model)
+    register_metered(source, fleet, GRID, ["production", "net-consumption", "storage"])
+    source.route(URL_INVENTORY_PLAIN, lambda now, q: fleet.inventory(now))
     register_ensemble(source, Ensemble(model, serial_base=482_200_000_000 + seed * 100))
     register_acbs(source, AcBatteries(model, serial_base=121_917_000_000 + seed * 1000))
     return source

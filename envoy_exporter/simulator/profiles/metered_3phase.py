@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...envoy.const import URL_ENSEMBLE_INVENTORY
+from ...envoy.const import URL_ENSEMBLE_INVENTORY, URL_INVENTORY_PLAIN
 from .base import ProfileSource
 from .info import Identity
 from .meters import Grid
@@ -34,7 +34,9 @@ def build(*, inverters: int = 30, seed: int = 1, serial: str | None = None) -> P
         utc_offset=params.utc_offset,
     )
     source = ProfileSource("metered-3phase", ident, model)
-    register_metered(source, Fleet(model), GRID, ["production", "net-consumption"])
+    fleet = Fleet(model)
+    register_metered(source, fleet, GRID, ["production", "net-consumption"])
+    source.route(URL_INVENTORY_PLAIN, lambda now, q: fleet.inventory(now))
     # a gateway that could host batteries but has none answers an empty inventory
     source.route(URL_ENSEMBLE_INVENTORY, lambda now, q: [])
     return source

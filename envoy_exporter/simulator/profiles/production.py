@@ -11,6 +11,8 @@ from .physics import SLOT_SECONDS, SiteModel, unit
 
 #: microinverters report to the gateway every five minutes
 REPORT_SECONDS = SLOT_SECONDS
+#: an IQ7-series microinverter, as /inventory.json names its part
+PCU_PN = "800-00630-r02"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,42 @@ class Fleet:
                 }
             )
         return doc
+
+    def inventory(self, now: float) -> list[dict[str, Any]]:
+        """/inventory.json: the microinverters (PCU) with the serials of their reports, beside
+        the empty sections of a site without AC Batteries."""
+        return [
+            {"type": "PCU", "devices": self.devices(now)},
+            {"type": "ACB", "devices": []},
+            {"type": "NSRB", "devices": []},
+            {"type": "ESUB", "devices": []},
+        ]
+
+    def devices(self, now: float) -> list[dict[str, Any]]:
+        """The PCU devices of /inventory.json, healthy, producing while their report does."""
+        installed = str(int(self.model.params.install_time))
+        return [
+            {
+                "part_num": PCU_PN,
+                "installed": installed,
+                "serial_num": report["serialNumber"],
+                "device_status": ["envoy.global.ok"],
+                "last_rpt_date": str(report["lastReportDate"]),
+                "admin_state": 1,
+                "dev_type": 1,
+                "created_date": installed,
+                "img_load_date": installed,
+                "img_pnum_running": "520-00082-r01-v04.30.32",
+                "ptpn": "540-00134-r01-v04.30.10",
+                "chaneid": 1_627_390_000 + i,
+                "device_control": [{"gficlearset": False}],
+                "producing": report["lastReportWatts"] > 0,
+                "communicating": True,
+                "provisioned": True,
+                "operating": True,
+            }
+            for i, report in enumerate(self.reports(now))
+        ]
 
     def section(self, now: float) -> dict[str, Any]:
         """The `inverters` entry of production.json (as of the last report round)."""
