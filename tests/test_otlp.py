@@ -28,9 +28,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from envoy_exporter.catalogue import CATALOGUE
 from envoy_exporter.cli.otlp_options import otlp_options, otlp_settings_from
 from envoy_exporter.cli.serve import build_server
+from envoy_exporter.collector.pool import WorkPool
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.outputs.otlp import (
-    OtlpPush,
     OtlpSettings,
     _host_name,
     instrument_for,
@@ -39,6 +39,7 @@ from envoy_exporter.outputs.otlp import (
     sdk_exporter,
 )
 from envoy_exporter.outputs.otlp_export import OtlpStatsCollector
+from envoy_exporter.outputs.otlp_push import OtlpPush
 from envoy_exporter.outputs.prometheus import render
 from envoy_exporter.simulator import faults as F
 from envoy_exporter.simulator.server import SimulatedEnvoy
@@ -413,6 +414,66 @@ def test_slow_collector_does_not_block_scrapes(simulator: SimulatorFactory, push
         finally:
             rec.release()
             server.stop()
+
+
+class InFlight:
+    """Exports in flight across targets: for each export, how many ran at its start (itself
+    included) and whether an export had already failed by then."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.failed = False
+        self.log: list[tuple[int, bool]] = []
+        self.ended: queue.Queue[None] = queue.Queue()
+
+    def factory(self, settings: OtlpSettings) -> MetricExporter:
+        counts, inner = self, sdk_exporter(settings)
+
+        class Counting(Recording):
+            def export(
+                self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kw: Any
+            ) -> Any:
+                with counts.lock:
+                    counts.running += 1
+                    counts.log.append((counts.running, counts.failed))
+                result = inner.export(metrics_data, timeout_millis=timeout_millis, **kw)
+                with counts.lock:
+                    counts.running -= 1
+                    counts.failed |= result != MetricExportResult.SUCCESS
+                counts.ended.put(None)
+                return result
+
+        return Counting(inner, queue.Queue())
+
+
+def test_a_hanging_collector_holds_one_pool_thread(simulator: SimulatorFactory) -> None:
+    # bench_fleet --otlp: 1,000 targets pushing to a collector that is down kept half the work
+    # pool in export retries, and every probe missed its scrape timeout. While exports fail,
+    # one at a time is enough to notice the collector's return.
+    sim = simulator("battery", sleep=False)
+    targets = [make_target(sim, name=f"t{i}") for i in range(6)]
+    pool = WorkPool(threads=6, name="test-otlp")
+    counts = InFlight()
+    with HttpReceiver() as rec:
+        rec.hold()  # every export hangs until its timeout
+        settings = OtlpSettings(endpoint=rec.endpoint, timeout=0.5, interval=0.05)
+        push = OtlpPush(targets, settings, exporter_factory=counts.factory, pool=pool).start()
+        try:
+            for _ in range(12):
+                counts.ended.get(timeout=30)
+        finally:
+            push.stop()
+            rec.release()
+            for target in targets:
+                target.close()
+            pool.shutdown()
+    # Before the first failure is known, up to half the pool's threads push at once; once
+    # those pushes have drained, one at a time.
+    first = pool.threads // 2
+    assert all(failed for _, failed in counts.log[first:]), counts.log
+    assert max(running for running, _ in counts.log[first:]) == 1, counts.log
+    assert sum(push.stats.get(t.name).failures for t in targets) >= 12
 
 
 def test_gateway_unreachable_pushes_up_zero(pusher: Pusher) -> None:

@@ -346,16 +346,18 @@ def test_renderer_rewrites_only_entries_whose_parts_changed() -> None:
     assert calls["enphase_up"] == 4
 
 
-def test_render_over_an_hour_equals_a_full_render(simulator: Any) -> None:
+@pytest.mark.parametrize("fleet", [False, True], ids=["single", "fleet"])
+def test_render_over_an_hour_equals_a_full_render(simulator: Any, fleet: bool) -> None:
     # Parts refresh on different schedules (power every 15 s, inverters every 5 min,
-    # configuration hourly): the pieces kept between renders must still be current.
+    # configuration hourly): the pieces kept between renders must still be current. A fleet's
+    # renderers keep no series lines nor whole text and share their writers: the same bytes.
     sim = simulator("battery", sleep=False)
     now = [time.time()]
     target = Target(
         TargetConfig(name="site", host=sim.host, token=sim.token, cache_ttl=15.0),
         clock=lambda: now[0],
     )
-    renderer = SnapshotRenderer()
+    renderer = SnapshotRenderer(fleet=fleet)
     generations = set()
     for step in range(250):
         snapshot = target.snapshot()
@@ -400,10 +402,11 @@ def test_the_writer_keeps_lines_only_while_their_values_hold(
 ) -> None:
     # One writer across renders, as the renderer keeps it: each text is a fresh render's.
     spec = next(s for s in CATALOGUE if s.labels == ("serial",) and s.kind == "gauge")
-    writer = FamilyWriter(spec)
+    writer, shared = FamilyWriter(spec), FamilyWriter(spec, keep_lines=False)
     for samples in renders:
         fresh = FamilyWriter(spec).write([Sample((serial,), v) for serial, v in samples])
         assert writer.write([Sample((serial,), v) for serial, v in samples]) == fresh
+        assert shared.write([Sample((serial,), v) for serial, v in samples]) == fresh
         expected = generate_latest(_one_family(spec, samples)) if samples else b""
         assert fresh == expected
 

@@ -23,6 +23,7 @@ from envoy_exporter import __version__
 from envoy_exporter.cli.demo import demo_target
 from envoy_exporter.cli.serve import build_server
 from envoy_exporter.collector.target import Target
+from envoy_exporter.outputs import prometheus
 from envoy_exporter.server.app import ExporterApp, ExporterServer, scrape_timeout
 from envoy_exporter.simulator.server import SimulatedEnvoy
 
@@ -130,6 +131,10 @@ def test_probe_many_gateways(simulator: SimulatorFactory, exporter: ServerFactor
     found = samples(answer.text)
     assert found["enphase_info"][0].labels["serial"] == barn.serial
     assert "enphase_encharge_state_of_charge_ratio" in found
+    # A fleet's renderers keep less text and share one set of writers: ~300 KB a target
+    # otherwise, which a thousand gateways feel.
+    renderers = [prometheus._renderers[r.target] for r in server.app.refreshers.values()]
+    assert renderers[0]._runs is renderers[1]._runs
     # The exporter's own /metrics carries no gateway in multi-target mode.
     own = requests.get(server.url + "metrics", timeout=10).text
     assert "enphase_up" not in own and "process_cpu_seconds_total" in own

@@ -17,7 +17,8 @@ import click
 
 if TYPE_CHECKING:
     from ..collector.target import Target
-    from ..outputs.otlp import OtlpPush, OtlpSettings
+    from ..outputs.otlp import OtlpSettings
+    from ..outputs.otlp_push import OtlpPush
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -187,6 +188,6 @@ def start_otlp(
     Register `result.collector` in the server's own registry to show export failures on
     /metrics (enphase_exporter_otlp_export_failures_total).
     """
-    from ..outputs.otlp import OtlpPush
+    from ..outputs.otlp_push import OtlpPush
 
     return OtlpPush(targets, settings).start()

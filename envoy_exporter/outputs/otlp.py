@@ -12,14 +12,10 @@ gateway; it is rebuilt when that identity becomes known or changes.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import heapq
 import logging
 import math
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
@@ -36,7 +32,6 @@ from .. import __version__
 from ..catalogue import CATALOGUE, MetricSpec
 from ..catalogue.spec import UNITS
 from ..collector.conditions import report_state
-from ..collector.pool import WorkPool, shared_pool
 from .otlp_export import (
     CountingExporter,
     ExportStats,
@@ -52,7 +47,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ExportStats",
     "Instrument",
-    "OtlpPush",
     "OtlpSettings",
     "OtlpStatsCollector",
     "TargetPusher",
@@ -161,8 +155,10 @@ class _Reading:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
 
-    def refresh(self) -> Snapshot:
-        snapshot = self._target.snapshot()
+    def refresh(self, snapshot: Snapshot | None = None) -> Snapshot:
+        """Take the target's snapshot (or the one given, made by a refresh job just now)."""
+        if snapshot is None:
+            snapshot = self._target.snapshot()
         with self._lock:
             self._snapshot = snapshot
         return snapshot
@@ -230,7 +226,7 @@ ExporterFactory = Callable[[OtlpSettings], MetricExporter]
 class TargetPusher:
     """Pushes one target when called: take the snapshot, (re)build the MeterProvider when the
     gateway's identity is new (first contact, firmware upgrade), export. OtlpPush calls it
-    every interval on the shared work pool.
+    every interval on the shared work pool (outputs/otlp_push.py).
     """
 
     def __init__(
@@ -254,9 +250,10 @@ class TargetPusher:
         self._identity: GatewayInfo | None = None
         stats.add_target(target.name)
 
-    def push(self) -> None:
+    def push(self, snapshot: Snapshot | None = None) -> None:
+        """Export the given snapshot, or the target's (refreshed when its cache expired)."""
         try:
-            self._push_once()
+            self._push_once(snapshot)
         except Exception:  # the next interval must come whatever one push did
             _LOGGER.exception("target %s: OTLP push failed", self.target.name)
 
@@ -266,9 +263,9 @@ class TargetPusher:
             self._stopped = True
         self._close_pipeline()
 
-    def _push_once(self) -> None:
+    def _push_once(self, snapshot: Snapshot | None) -> None:
         # The Target's cache and single flight make this the same refresh a scrape uses.
-        snapshot = self._reading.refresh()
+        snapshot = self._reading.refresh(snapshot)
         report_state(self.target.name, self.target, snapshot, _LOGGER)
         if self._stopped:
             return
@@ -295,94 +292,3 @@ class TargetPusher:
             pipeline, self._pipeline = self._pipeline, None
         if pipeline is not None:
             pipeline[0].shutdown(timeout_millis=(self.settings.timeout + 1.0) * 1000.0)
-
-
-class OtlpPush:
-    """The OTLP push of many targets (one MeterProvider each), with shared export counts.
-
-    One scheduling thread hands each target's push to the shared work pool every interval
-    (first pushes spread over the first interval): the threads do not grow with the targets,
-    and a target whose push is still running skips a turn instead of queuing another.
-    Register `collector` in the server's own registry to expose the export counts on /metrics.
-    """
-
-    def __init__(
-        self,
-        targets: Mapping[str, Target] | Iterable[Target],
-        settings: OtlpSettings,
-        *,
-        stats: ExportStats | None = None,
-        exporter_factory: ExporterFactory = sdk_exporter,
-        pool: WorkPool | None = None,
-    ) -> None:
-        values = targets.values() if isinstance(targets, Mapping) else targets
-        instruments(CATALOGUE)  # a catalogue entry without an OTLP name fails here, not per push
-        self.settings = settings
-        self.stats = stats or ExportStats()
-        self.collector = OtlpStatsCollector(self.stats)
-        self.pushers = [
-            TargetPusher(t, settings, self.stats, exporter_factory=exporter_factory) for t in values
-        ]
-        self._pool = pool or shared_pool()
-        # A collector that is down makes each export retry until its timeout: pushes may take
-        # half the pool at most, so that scrapes and probes still find threads to refresh on.
-        self._slots = threading.BoundedSemaphore(max(1, self._pool.threads // 2))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._schedule, name="otlp-schedule", daemon=True)
-
-    def start(self) -> OtlpPush:
-        self._thread.start()
-        _LOGGER.info(
-            "pushing OTLP (%s) to %s every %gs for %d target%s",
-            self.settings.protocol,
-            self.settings.endpoint,
-            self.settings.interval,
-            len(self.pushers),
-            "" if len(self.pushers) == 1 else "s",
-        )
-        return self
-
-    def _schedule(self) -> None:
-        start, interval = time.monotonic(), self.settings.interval
-        due = [(start + i * interval / len(self.pushers), i) for i in range(len(self.pushers))]
-        heapq.heapify(due)
-        while due and not self._stop.wait(max(0.0, due[0][0] - time.monotonic())):
-            at, i = heapq.heappop(due)
-            pusher = self.pushers[i]
-            running = self._pool.pending(pusher)
-            if (running is None or running.done()) and self._take_slot():
-                self._pool.once(pusher, functools.partial(self._push, pusher))
-            heapq.heappush(due, (max(at + interval, time.monotonic()), i))
-
-    def _take_slot(self) -> bool:
-        while not self._slots.acquire(timeout=0.5):
-            if self._stop.is_set():
-                return False
-        return True
-
-    def _push(self, pusher: TargetPusher) -> None:
-        try:
-            pusher.push()
-        finally:
-            self._slots.release()
-
-    def stop(self) -> None:
-        """Stop every pusher; call before closing the targets."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-        for pusher in self.pushers:
-            self._pool.cancel(pusher)
-        deadline = time.monotonic() + self.settings.timeout + 2.0
-        for pusher in self.pushers:
-            running = self._pool.pending(pusher)
-            if running is not None:  # an export under way: wait at most the OTLP timeout
-                with contextlib.suppress(Exception):
-                    running.result(timeout=max(0.0, deadline - time.monotonic()))
-            pusher.close()
-
-    def __enter__(self) -> OtlpPush:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

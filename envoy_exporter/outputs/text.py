@@ -77,15 +77,20 @@ def _headers(spec: MetricSpec) -> tuple[str, str]:
 class FamilyWriter:
     """Writes the samples of one catalogue entry as one exposition family."""
 
-    def __init__(self, spec: MetricSpec) -> None:
+    def __init__(self, spec: MetricSpec, *, keep_lines: bool = True) -> None:
         self._name = spec.name
         self._headers = _headers(spec)
         self._info = spec.kind == "info"
         self._order = sorted(range(len(spec.labels)), key=lambda i: spec.labels[i])
         self._label_names = spec.labels
         # label values -> (`name{labels}`, last value, its line): the same series come back
-        # at every refresh, and most hold still between two (formatting is the writer's cost)
-        self._lines: dict[tuple[str, ...], tuple[str, float, str]] = {}
+        # at every refresh, and most hold still between two (formatting is the writer's cost).
+        # Without (keep_lines=False, a fleet's /probe) the writer holds nothing of a target and
+        # is shared by all: the lines cost ~500 B a series, 240 KB a battery gateway, to save
+        # ~0.6 ms of a render that runs once a refresh.
+        self._lines: dict[tuple[str, ...], tuple[str, float, str]] | None = (
+            {} if keep_lines else None
+        )
 
     def write(self, samples: Sequence[Sample], openmetrics: bool = False) -> bytes:
         """The family with these samples, in OpenMetrics or format 0.0.4; nothing at all
@@ -94,6 +99,10 @@ class FamilyWriter:
             return b""
         out = [self._headers[openmetrics]]
         kept = self._lines
+        if kept is None:
+            for labels, value in samples:
+                out.append(f"{self._prefix(labels)} {go_float(1.0 if self._info else value)}\n")
+            return "".join(out).encode()
         for labels, value in samples:
             if self._info:
                 value = 1.0
