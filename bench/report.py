@@ -214,7 +214,9 @@ def render_table(r: dict[str, Any]) -> list[str]:
         "| ---: | ---: | --- | --- | ---: | ---: | ---: |",
     ]
     for x in r["rows"]:
-        for name, f in x.get("formats", {"text": x}).items():
+        formats = x.get("formats", {"text": x})
+        for name in sorted(formats, reverse=True):  # text, then openmetrics
+            f = formats[name]
             rows.append(
                 f"| {x['inverters']} | {x['series']} | {name} | "
                 f"{'yes' if f['same_bytes'] else 'NO'} | {f['prometheus_client_ms']:.2f} ms | "
