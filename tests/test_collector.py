@@ -159,12 +159,12 @@ def test_schedule_over_one_hour(simulator: Any) -> None:
     assert 3 <= production_json <= 5
     # No hourly re-probe: it would read /home and the slow endpoints again.
     assert counts.get("/home", 0) == 0
-    # CT status (statusFlags, meteringStatus) is a state an alert watches: read every minute.
-    assert 59 <= counts[URL_METERS] <= 61
+    # CT status (statusFlags, meteringStatus) is status an alert watches: every 4 minutes.
+    assert 14 <= counts[URL_METERS] <= 16
     intervals = snap.intervals
     assert intervals[READINGS] == 15.0
     assert intervals[INVERTERS] == 300.0
-    assert intervals[URL_METERS] == 60.0
+    assert intervals[URL_METERS] == 240.0
     assert snap.parts["meters"].age_seconds == 0.0
     assert_no_writes(sim)
     target.close()
@@ -174,11 +174,11 @@ def test_budget_stretches_the_least_urgent_endpoint_first() -> None:
     schedule = Schedule(cache_ttl=15.0, busy_budget=0.05)
     schedule.track([READINGS, INVERTERS, URL_METERS])
     schedule.observe(READINGS, 0.5)
-    schedule.observe(INVERTERS, 3.0)
+    schedule.observe(INVERTERS, 6.0)
     schedule.observe(URL_METERS, 0.5)
     intervals = schedule.intervals()
     assert intervals[READINGS] == 15.0  # power: never stretched
-    assert intervals[URL_METERS] == 60.0  # a state, more urgent than a report
+    assert intervals[URL_METERS] == 240.0  # status: never stretched, unlike a report
     assert intervals[INVERTERS] > 300.0
     assert busy_ratio(intervals, schedule.latencies()) <= 0.05
     assert not schedule.budget_exceeded()

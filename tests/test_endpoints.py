@@ -17,6 +17,7 @@ from envoy_exporter.cli.dump import known_endpoints
 from envoy_exporter.collector.schedule import INTERVALS, Schedule, busy_ratio
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.const import (
+    URL_ENSEMBLE_INVENTORY,
     URL_ENSEMBLE_POWER,
     URL_METERS,
     URL_METERS_READINGS,
@@ -104,9 +105,13 @@ def test_power_stays_at_cache_ttl_whatever_the_budget(budget: float) -> None:
     power = {e for e in intervals if schedule.kind(e) is EndpointKind.POWER}
     assert power == {URL_METERS_READINGS, URL_ENSEMBLE_POWER}
     assert all(intervals[e] == TTL for e in power)
-    # states are never stretched beyond 4 minutes, so they reach /metrics within 5
+    # states are never stretched beyond 4 minutes, status is read every 4 minutes whatever the
+    # budget: both reach /metrics within 5
     states = [e for e in intervals if schedule.kind(e) is EndpointKind.STATE]
     assert states and all(60.0 <= intervals[e] <= 240.0 for e in states)
+    status = {e for e in intervals if schedule.kind(e) is EndpointKind.STATUS}
+    assert status == {URL_METERS, URL_ENSEMBLE_INVENTORY}
+    assert all(intervals[e] == 240.0 for e in status)
     within = busy_ratio(intervals, schedule.latencies()) <= budget
     assert schedule.budget_exceeded() is not within
     if budget == BUDGET:

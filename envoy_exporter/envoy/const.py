@@ -89,8 +89,11 @@ class EndpointKind(StrEnum):
 
     #: power now (production, consumption, net, battery power): changes within seconds
     POWER = "power"
-    #: states an alert watches (CT status, grid relay, battery charge, relays): changes on events
+    #: states that change by the minute (battery charge, relays, generator)
     STATE = "state"
+    #: device status an alert watches, changed by faults (CT status flags, the ensemble's
+    #: devices with the grid relay): read seldom, but often enough to show within 5 minutes
+    STATUS = "status"
     #: energy totals another endpoint also carries (production.json once CTs give power)
     ENERGY = "energy"
     #: per-device reports: microinverters report every 5 minutes

@@ -102,7 +102,7 @@ class EnvoyEnsembleUpdater(EnvoyUpdater):
     name: ClassVar[str] = "ensemble"
     declared: ClassVar[tuple[Endpoint, ...]] = (
         # the grid relay state (an alert watches it) and the batteries' states
-        Endpoint(URL_ENSEMBLE_INVENTORY, EndpointKind.STATE),
+        Endpoint(URL_ENSEMBLE_INVENTORY, EndpointKind.STATUS),
         # state of charge and stored energy: a battery at full power moves ~1 % a minute
         Endpoint(URL_ENSEMBLE_SECCTRL, EndpointKind.STATE),
         Endpoint(URL_ENSEMBLE_POWER, EndpointKind.POWER),

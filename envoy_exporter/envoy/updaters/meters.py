@@ -46,7 +46,7 @@ class EnvoyMetersUpdater(EnvoyUpdater):
     name: ClassVar[str] = "meters"
     declared: ClassVar[tuple[Endpoint, ...]] = (
         # statusFlags and meteringStatus, which a CT alert watches
-        Endpoint(URL_METERS, EndpointKind.STATE),
+        Endpoint(URL_METERS, EndpointKind.STATUS),
         Endpoint(URL_METERS_READINGS, EndpointKind.POWER),
     )
 
