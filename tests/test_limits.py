@@ -48,6 +48,9 @@ def test_no_limit_is_no_export_limit_in_watts(
     assert values(text, "enphase_export_limit_enabled") == [0.0]
     # the gateway sends PEL_Limit 0.0 while no limit is on: that is no limit of 0 W
     assert values(text, "enphase_export_limit_watts") == []
+    assert values(text, "enphase_dynamic_export_limit_enabled") == [0.0]
+    assert values(text, "enphase_dynamic_export_limit_watts") == []
+    assert values(text, "enphase_dynamic_production_limit_watts") == []
 
 
 def test_a_dynamic_limit_reaches_metrics_by_what_it_limits(
@@ -70,17 +73,6 @@ def test_a_dynamic_limit_reaches_metrics_by_what_it_limits(
     assert values(produced, "enphase_dynamic_export_limit_enabled") == [1.0]
     assert values(produced, "enphase_dynamic_export_limit_watts") == []
     assert values(produced, "enphase_dynamic_production_limit_watts") == [1500.0]
-
-
-def test_no_dynamic_limit_is_no_limit_in_watts(
-    simulator: SimulatorFactory,
-    exporter: ServerFactory,  # noqa: F811
-) -> None:
-    server = exporter({"home": simulator("battery")}, single="home")
-    text = requests.get(server.url + "metrics", timeout=60).text
-    assert values(text, "enphase_dynamic_export_limit_enabled") == [0.0]
-    assert values(text, "enphase_dynamic_export_limit_watts") == []
-    assert values(text, "enphase_dynamic_production_limit_watts") == []
 
 
 def test_a_gateway_without_limit_endpoints_has_no_limits_part(simulator: SimulatorFactory) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from .spec import PERCENT_TO_RATIO, MetricSpec, metric, one
@@ -10,28 +11,17 @@ _PV = "/ivp/sc/pvlimit"
 _PEL = "/ivp/ss/pel_settings"
 _DPEL = "/ivp/ss/dpel"
 
-_production = partial(
-    metric,
-    subsystem="system",
-    source=_PV,
-    model="EnvoyProductionLimit",
-    select=one("production_limit", ("limits",)),
-)
-_export = partial(
-    metric,
-    subsystem="system",
-    source=_PEL,
-    model="EnvoyExportLimit",
-    select=one("export_limit", ("limits",)),
-)
 
-_dynamic = partial(
-    metric,
-    subsystem="system",
-    source=_DPEL,
-    model="EnvoyDynamicLimit",
-    select=one("dynamic_limit", ("limits",)),
-)
+def _limit(source: str, model: str, attr: str) -> Callable[..., MetricSpec]:
+    """Declares the entries of one limit endpoint, whose model is in EnvoyData.<attr>."""
+    return partial(
+        metric, subsystem="system", source=source, model=model, select=one(attr, ("limits",))
+    )
+
+
+_production = _limit(_PV, "EnvoyProductionLimit", "production_limit")
+_export = _limit(_PEL, "EnvoyExportLimit", "export_limit")
+_dynamic = _limit(_DPEL, "EnvoyDynamicLimit", "dynamic_limit")
 
 SPECS: tuple[MetricSpec, ...] = (
     _production(
