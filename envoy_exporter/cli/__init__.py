@@ -8,17 +8,10 @@ import click
 
 from .. import __version__
 
-#: command -> its module; imported when the command runs (or `--help` lists it), so that
-#: `serve` does not carry the simulator, the OTLP SDK or the capture dumper in its memory.
-COMMANDS = {
-    "serve": "serve",
-    "push": "push",
-    "probe": "probe",
-    "dump": "dump",
-    "token": "token",
-    "simulate": "simulate",
-    "demo": "demo",
-}
+#: the commands, each in its module of the same name; imported when the command runs (or
+#: `--help` lists it), so that `serve` does not carry the simulator, the OTLP SDK or the
+#: capture dumper in its memory.
+COMMANDS = ("serve", "push", "probe", "dump", "token", "simulate", "demo")
 
 
 class LazyGroup(click.Group):
@@ -30,7 +23,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module = importlib.import_module(f"{__name__}.{COMMANDS[cmd_name]}")
+        module = importlib.import_module(f"{__name__}.{cmd_name}")
         command: click.Command = getattr(module, cmd_name)
         return command
 
