@@ -153,9 +153,9 @@ def _part_values(attr: str) -> Callable[[Mapping[str, PartStatus]], Iterator[Sam
     return extract
 
 
-def _mapping(values: Mapping[Any, float]) -> Iterator[Sample]:
+def _mapping(values: Mapping[str, float] | Mapping[tuple[str, ...], float]) -> Iterator[Sample]:
     for key, value in sorted(values.items()):
-        yield Sample(tuple(map(str, key)) if type(key) is tuple else (str(key),), float(value))
+        yield Sample(key if type(key) is tuple else (key,), float(value))
 
 
 def _scalar(value: float | None) -> Iterator[Sample]:

@@ -143,9 +143,10 @@ class SnapshotRenderer:
         self._lock = threading.Lock()
         # openmetrics -> (the snapshot generation, its exposition)
         self._texts: dict[bool, tuple[int, bytes]] = {}
-        # (openmetrics, run index) -> (the part generations it was written from, its room,
-        # what it wrote)
-        self._kept: dict[tuple[bool, int], tuple[tuple[object, ...], int, _Written]] = {}
+        # openmetrics -> per run: (the values it was written from, its room, what it wrote)
+        self._kept: dict[bool, list[tuple[tuple[object, ...], int, _Written] | None]] = {
+            openmetrics: [None] * len(self._runs) for openmetrics in (False, True)
+        }
 
     def render(self, snapshot: Snapshot, openmetrics: bool = False) -> bytes:
         """The exposition of `snapshot`, built once per snapshot generation and format (per
@@ -163,8 +164,20 @@ class SnapshotRenderer:
     def _render(self, snapshot: Snapshot, openmetrics: bool) -> bytes:
         room, dropped = self._max_series, 0
         texts = []
-        for index in range(len(self._runs)):
-            written = self._run((openmetrics, index), snapshot, room)
+        kept_runs = self._kept[openmetrics]
+        for index, run in enumerate(self._runs):
+            key = run.key(snapshot)
+            kept = kept_runs[index]
+            # Kept: written from the same values; data whole and still fitting, or cut alike.
+            if (
+                kept is None
+                or kept[0] != key
+                or (run.capped and kept[1] != room and not kept[2].fits(room))
+            ):
+                written = _write(run.entries, snapshot, room if run.capped else None, openmetrics)
+                kept_runs[index] = (key, room, written)
+            else:
+                written = kept[2]
             texts.append(written.text)
             room -= written.series
             dropped += written.dropped
@@ -174,21 +187,6 @@ class SnapshotRenderer:
             _report_cap(snapshot.target, dropped, self._max_series)
         self._dropped = dropped
         return b"".join(texts)
-
-    def _run(self, at: tuple[bool, int], snapshot: Snapshot, room: int) -> _Written:
-        openmetrics, index = at
-        run = self._runs[index]
-        key = run.key(snapshot)
-        kept = self._kept.get(at)
-        if kept is not None and kept[0] == key:
-            if not run.capped:
-                return kept[2]
-            # Kept: written from the same generations, whole and still fitting or cut alike.
-            if kept[1] == room or kept[2].fits(room):
-                return kept[2]
-        written = _write(run.entries, snapshot, room if run.capped else None, openmetrics)
-        self._kept[at] = (key, room, written)
-        return written
 
 
 class _Written(NamedTuple):
@@ -213,9 +211,8 @@ class _Run(NamedTuple):
 
 def _generations(parts: tuple[str, ...]) -> Callable[[Snapshot], tuple[object, ...]]:
     def key(snapshot: Snapshot) -> tuple[object, ...]:
-        generations = snapshot.part_generations
         # The collector drops firmware 3's all-zero production from the data it merged.
-        return (snapshot.poor_data_quality, *[generations.get(part) for part in parts])
+        return snapshot.poor_data_quality, *map(snapshot.part_generations.get, parts)
 
     return key
 
