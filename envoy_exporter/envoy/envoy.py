@@ -399,7 +399,8 @@ def _check_host(host: str) -> None:
         parsed = parse_url(f"https://{host}/")
     except LocationParseError as err:
         raise EnvoyError(f"invalid gateway host {host!r}: {err}") from err
-    if not parsed.host or parsed.path != "/":
+    # urllib3 < 2.8 lets a space or a control character through in a host.
+    if not parsed.host or parsed.path != "/" or not host.isprintable() or " " in host:
         raise EnvoyError(f"invalid gateway host {host!r}: expected NAME or NAME:PORT")
 
 
