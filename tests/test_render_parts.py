@@ -159,6 +159,19 @@ def snapshot(parts: Parts, generations: dict[str, int], generation: int) -> Snap
     )
 
 
+def renders(
+    renderer: SnapshotRenderer, snap: Snapshot, catalogue: tuple[MetricSpec, ...]
+) -> Iterator[tuple[bool, str, bytes, bool]]:
+    """Per format: (openmetrics, how a failure names it, the render, whether it equals a full
+    render)."""
+    # a fresh renderer writes every entry (its bytes are prometheus_client's: the output's
+    # tests compare them)
+    fresh = SnapshotRenderer(catalogue)
+    for om, named in FORMATS.items():
+        text = renderer.render(snap, om)
+        yield om, named, text, text == fresh.render(snap, om)
+
+
 def stale_renders(
     parts: Parts, catalogue: tuple[MetricSpec, ...] = CATALOGUE
 ) -> tuple[list[str], set[str], set[str]]:
@@ -182,12 +195,8 @@ def stale_renders(
                 parts[index] = (name, data)
                 generations[name] = counter
                 snap = snapshot(parts, generations, counter)
-                # a fresh renderer writes every entry (its bytes are prometheus_client's: the
-                # output's tests compare them)
-                fresh = SnapshotRenderer(catalogue)
-                for om, named in FORMATS.items():
-                    text = renderer.render(snap, om)
-                    if text != fresh.render(snap, om):
+                for om, named, text, whole in renders(renderer, snap, catalogue):
+                    if not whole:
                         stale.append(f"{name}: {attr} {field}{named}")
                     if text != before[om]:
                         shown.add(field + named)
@@ -362,10 +371,8 @@ def stale_snapshot_renders(
         for new in changed_values(getattr(base, name)):
             generation += 1
             snap = health_snapshot(generation, **{name: new})
-            fresh = SnapshotRenderer(catalogue)
-            for om, named in FORMATS.items():
-                text = renderer.render(snap, om)
-                if text != fresh.render(snap, om):
+            for om, named, text, whole in renders(renderer, snap, catalogue):
+                if not whole:
                     stale.append(f"{name} = {new!r}{named}")
                 if text != before[om]:
                     shown.add(name + named)
