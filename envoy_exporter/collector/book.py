@@ -49,6 +49,8 @@ class PartBook:
         self._parts: dict[str, _Part] = {}
         self._order: list[str] = []
         self._endpoints: dict[str, tuple[str, ...]] = {}
+        #: parts not run since the probe that chose them
+        self._unrun: set[str] = set()
         #: EnvoyData attribute -> (key, counter) -> last value seen
         self._counters: dict[str, dict[tuple[object, str], float]] = {}
         self._counted: dict[str, object] = {}
@@ -60,6 +62,7 @@ class PartBook:
         self._order = list(endpoints)
         self._endpoints = dict(endpoints)
         self._parts = {n: p for n, p in self._parts.items() if n in self._endpoints}
+        self._unrun = set(endpoints)
 
     def fail_all(self, error: str, besides: frozenset[str] = frozenset()) -> None:
         for name, part in self._parts.items():
@@ -71,6 +74,7 @@ class PartBook:
         for outcome in outcomes:
             result, used = outcome.read, outcome.used
             part = self._parts.setdefault(result.name, _Part())
+            self._unrun.discard(result.name)
             part.ok, part.error, part.seconds = result.ok, result.reason, result.seconds
             endpoints = used or dict.fromkeys(self._endpoints.get(result.name, ()), 0.0)
             intervals = [self._schedule.interval(e) for e in endpoints]
@@ -86,9 +90,10 @@ class PartBook:
                 part.last_success = wall
 
     def needs(self, name: str) -> bool:
-        """Whether a part has nothing good to show yet (it must run whatever the schedule)."""
+        """Whether a part must run whatever the schedule: it has nothing good to show yet, or
+        it did not run since the probe (what it reads on this gateway is not known yet)."""
         part = self._parts.get(name)
-        return part is None or part.data is None or not part.ok
+        return part is None or part.data is None or not part.ok or name in self._unrun
 
     def any_good(self, besides: set[str]) -> bool:
         """Whether a part not run at this refresh still holds good data."""

@@ -24,12 +24,15 @@ class ResponseStore:
         self._schedule = schedule
         self._clock = clock
         self._entries: dict[str, tuple[requests.Response, float]] = {}
+        #: endpoints the parts have read since the last probe: what the gateway's parts read
+        self._read: set[str] = set()
         self._used: dict[str, float] | None = None
         self._lock = threading.Lock()
 
     def get(self, endpoint: str) -> requests.Response | None:
         """The stored answer if the endpoint is not due yet, else None (the client asks)."""
         with self._lock:
+            self._read.add(endpoint)
             entry = self._entries.get(endpoint)
             if entry is None or self._due(entry[1], endpoint):
                 self._note(endpoint, None)
@@ -39,10 +42,18 @@ class ResponseStore:
             return response
 
     def any_due(self, endpoints: tuple[str, ...]) -> bool:
-        """Whether reading these endpoints would ask the gateway for at least one of them."""
+        """Whether reading these endpoints would ask the gateway for at least one of them.
+
+        An endpoint no part read since the probe counts as not due: a part that reads only
+        some of its declared endpoints on this gateway (the limits a firmware answers) would
+        otherwise run at every refresh. The book runs every part once after a probe, so what
+        a new probe's parts read is known.
+        """
         with self._lock:
             return any(
-                (entry := self._entries.get(e)) is None or self._due(entry[1], e) for e in endpoints
+                e in self._read
+                and ((entry := self._entries.get(e)) is None or self._due(entry[1], e))
+                for e in endpoints
             )
 
     def _due(self, fetched_at: float, endpoint: str) -> bool:
@@ -64,9 +75,15 @@ class ResponseStore:
                 self._entries.pop(endpoint, None)
 
     def clear(self) -> None:
-        """Forget every answer (after a new probe, the gateway may have changed)."""
+        """Forget every answer (after a new connection, the gateway may have changed)."""
         with self._lock:
             self._entries.clear()
+            self._read.clear()
+
+    def new_probe(self) -> None:
+        """A probe chose the parts anew: forget which endpoints the parts read."""
+        with self._lock:
+            self._read.clear()
 
     def begin_part(self) -> None:
         """Start noting the endpoints one updater reads."""

@@ -256,6 +256,7 @@ class Target:
                     "target %s: the part reading %s is left out: %s", self.name, endpoint, reason
                 )
         self._book.set_updaters({u.name: tuple(u.endpoints) for u in updaters})
+        self._store.new_probe()
         self.schedule.track(e for u in updaters for e in u.endpoints)
         features = envoy.supported_features
         self.schedule.set_ct_power(bool(features & SupportedFeatures.CTMETERS))
