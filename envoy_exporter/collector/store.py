@@ -34,32 +34,33 @@ class ResponseStore:
         with self._lock:
             self._read.add(endpoint)
             entry = self._entries.get(endpoint)
-            if entry is None or self._due(entry[1], endpoint):
+            if entry is None or self._due(entry[1], endpoint, self._clock()):
                 self._note(endpoint, None)
                 return None
             response, fetched_at = entry
             self._note(endpoint, fetched_at)
             return response
 
-    def any_due(self, endpoints: tuple[str, ...]) -> bool:
-        """Whether reading these endpoints would ask the gateway for at least one of them.
+    def due(self) -> set[str]:
+        """The endpoints the parts read that are due: reading one of them asks the gateway.
 
-        An endpoint no part read since the probe counts as not due: a part that reads only
-        some of its declared endpoints on this gateway (the limits a firmware answers) would
-        otherwise run at every refresh. The book runs every part once after a probe, so what
-        a new probe's parts read is known.
+        An endpoint no part read since the probe is left out: a part that reads only some of
+        its declared endpoints on this gateway (the limits a firmware answers) would otherwise
+        run at every refresh. The book runs every part once after a probe, so what a new
+        probe's parts read is known.
         """
         with self._lock:
-            return any(
-                e in self._read
-                and ((entry := self._entries.get(e)) is None or self._due(entry[1], e))
-                for e in endpoints
-            )
+            now = self._clock()
+            return {
+                e
+                for e in self._read
+                if (entry := self._entries.get(e)) is None or self._due(entry[1], e, now)
+            }
 
-    def _due(self, fetched_at: float, endpoint: str) -> bool:
+    def _due(self, fetched_at: float, endpoint: str, now: float) -> bool:
         interval = self._schedule.interval(endpoint)
         slack = min(DUE_SLACK, 0.05 * interval)
-        return self._clock() - fetched_at + slack >= interval
+        return now - fetched_at + slack >= interval
 
     def put(self, endpoint: str, response: requests.Response) -> None:
         """Keep a fresh answer, stamped now."""
