@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import http.server
 import socket
 import ssl
 import threading
@@ -310,22 +311,45 @@ def test_answers_carry_a_cookie_only_when_the_gateway_sets_one(serve) -> None:
     assert second.json() == {"b": 2}
 
 
-def test_the_adapter_keeps_one_pool_per_scheme_until_closed(serve) -> None:
-    server = serve(lambda n: http_answer(b"{}"))
-    session = requests.Session()
-    adapter = mount_gateway_adapter(session, server.host, False, retry_policy(1, 50.0, 0))
-    http = GatewayHTTP(session)
-    url = f"http://{server.host}/info"
-    request = requests.Request("GET", url).prepare()
-    http.send("GET", url, "/info")
-    pool = adapter.get_connection_with_tls_context(request, False)
-    http.send("GET", url, "/info")
-    assert adapter.get_connection_with_tls_context(request, False) is pool
-    session.close()  # closes the pools: the next request must get a new one, and work
-    assert http.send("GET", url, "/info").status_code == 200
-    assert adapter.get_connection_with_tls_context(request, False) is not pool
-    assert server.connections == 3
-    session.close()
+class _KeepAlive(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _CountingServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    connections = 0
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        self.connections += 1
+        return super().get_request()
+
+
+def test_the_adapter_keeps_its_connections_until_closed() -> None:
+    server = _CountingServer(("127.0.0.1", 0), _KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    http = gateway(host)
+    url = f"http://{host}/info"
+    try:
+        for _ in range(3):
+            assert http.send("GET", url, "/info").json() == {}
+        assert server.connections == 1
+        http.session.close()  # closes the pools: the next request connects afresh, and works
+        assert http.send("GET", url, "/info").status_code == 200
+        assert server.connections == 2
+    finally:
+        http.session.close()
+        server.shutdown()
+        server.server_close()
 
 
 # -- a dripping gateway (issue 13 item 3) ---------------------------------------------------
@@ -498,5 +522,5 @@ def test_the_client_writes_no_private_attribute_of_requests_or_urllib3() -> None
 def test_the_requests_lower_bound_is_the_one_the_transport_needs() -> None:
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
-    assert "requests>=2.32.3" in dependencies
-    assert "Needs requests >= 2.32.3" in (transport.__doc__ or "")
+    assert "requests>=2.30" in dependencies
+    assert "Needs requests >= 2.30" in (transport.__doc__ or "")

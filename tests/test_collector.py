@@ -141,6 +141,17 @@ def test_ttl_cache_refreshes_once_per_ttl(simulator: Any) -> None:
     target.close()
 
 
+def test_first_refresh_uses_the_probe_answers(simulator: Any) -> None:
+    sim = simulator("battery", sleep=False)
+    target = Target(config(sim), clock=FakeClock())
+    assert target.snapshot().up
+    # The probe's answers are as fresh as the first read's would be: asked once, not twice.
+    asked_twice = {path: n for path, n in gets(sim).items() if n > 1}
+    assert asked_twice == {}
+    assert gets(sim)[URL_METERS] == 1
+    target.close()
+
+
 def test_schedule_over_one_hour(simulator: Any) -> None:
     sim = simulator("metered-3phase", sleep=False)
     clock = FakeClock()

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from envoy_exporter.catalogue import CATALOGUE, MetricSpec
-from envoy_exporter.collector.snapshot import Snapshot
+from envoy_exporter.catalogue import CATALOGUE, MetricSpec, Sample
+from envoy_exporter.collector.snapshot import GatewayInfo, PartStatus, Snapshot, frozen_map
 from envoy_exporter.collector.target import Target, TargetConfig
 from envoy_exporter.envoy.envoy import Envoy
 from envoy_exporter.envoy.exceptions import EnvoyError
 from envoy_exporter.envoy.models.envoy import EnvoyData
+from envoy_exporter.envoy.models.home import EnvoyInterfaceInformation
 from envoy_exporter.envoy.models.inverter import EnvoyInverter
 from envoy_exporter.envoy.models.system_production import EnvoySystemProduction
 from envoy_exporter.envoy.reading import merge
@@ -80,10 +81,13 @@ def profile_parts() -> dict[str, Parts]:
 def test_every_entry_of_the_data_names_real_parts_and_attributes() -> None:
     names = {updater.name for updater in UPDATERS}
     attributes = {f.name for f in dataclasses.fields(EnvoyData)} - {"raw"}
+    snapshot_fields = {f.name for f in dataclasses.fields(Snapshot)}
     for spec in CATALOGUE:
         if spec.parts is None:
-            assert spec.reads == (), spec.name  # the snapshot's health: written every time
+            assert spec.reads == (), spec.name  # the snapshot's own: what it reads of it
+            assert set(spec.snapshot_reads) <= snapshot_fields - {"data"}, spec.name
             continue
+        assert spec.snapshot_reads == (), spec.name
         assert spec.parts and set(spec.parts) <= names, spec.name
         assert spec.reads and set(spec.reads) <= attributes, spec.name
 
@@ -155,6 +159,19 @@ def snapshot(parts: Parts, generations: dict[str, int], generation: int) -> Snap
     )
 
 
+def renders(
+    renderer: SnapshotRenderer, snap: Snapshot, catalogue: tuple[MetricSpec, ...]
+) -> Iterator[tuple[bool, str, bytes, bool]]:
+    """Per format: (openmetrics, how a failure names it, the render, whether it equals a full
+    render)."""
+    # a fresh renderer writes every entry (its bytes are prometheus_client's: the output's
+    # tests compare them)
+    fresh = SnapshotRenderer(catalogue)
+    for om, named in FORMATS.items():
+        text = renderer.render(snap, om)
+        yield om, named, text, text == fresh.render(snap, om)
+
+
 def stale_renders(
     parts: Parts, catalogue: tuple[MetricSpec, ...] = CATALOGUE
 ) -> tuple[list[str], set[str], set[str]]:
@@ -178,12 +195,8 @@ def stale_renders(
                 parts[index] = (name, data)
                 generations[name] = counter
                 snap = snapshot(parts, generations, counter)
-                # a fresh renderer writes every entry (its bytes are prometheus_client's: the
-                # output's tests compare them)
-                fresh = SnapshotRenderer(catalogue)
-                for om, named in FORMATS.items():
-                    text = renderer.render(snap, om)
-                    if text != fresh.render(snap, om):
+                for om, named, text, whole in renders(renderer, snap, catalogue):
+                    if not whole:
                         stale.append(f"{name}: {attr} {field}{named}")
                     if text != before[om]:
                         shown.add(field + named)
@@ -262,6 +275,130 @@ def test_poor_data_quality_and_dropped_parts_are_not_served_stale() -> None:
     dropped = dataclasses.replace(good, generation=4, data=EnvoyData(), part_generations={})
     assert renderer.render(dropped) == render_snapshot(dropped)
     assert b"enphase_production_energy" not in renderer.render(dropped)
+
+
+# -- the snapshot's own entries (identity, probe, the exporter's health) --------------------
+
+#: the Snapshot attributes the snapshot's own entries read
+SNAPSHOT_READS = sorted({name for spec in CATALOGUE for name in spec.snapshot_reads})
+
+
+def health_snapshot(generation: int = 1, **changed: Any) -> Snapshot:
+    """A snapshot with every attribute the snapshot's own entries read filled in."""
+    values: dict[str, Any] = {
+        "info": GatewayInfo("122300000001", "D7.6.175", "800-00654-r08", "Envoy", "envoy.lan"),
+        "supported_features": ("PRODUCTION", "CTMETERS"),
+        "parts": frozen_map(
+            {
+                "meters": PartStatus(True, None, 1.5, 15.0, 1.7e9, 0.25),
+                "inverters": PartStatus(False, "HTTP 500", 950.0, 300.0, 1.6e9, 0.5, True),
+            }
+        ),
+        "token_expiry": 1.8e9,
+        "auth_failed": False,
+        "last_success": 1.7e9,
+        "intervals": frozen_map(
+            {"/ivp/meters/readings": 15.0, "/api/v1/production/inverters": 300.0}
+        ),
+        "latencies": frozen_map({"/ivp/meters/readings": 0.3, "/api/v1/production/inverters": 0.8}),
+        "requests": frozen_map({("/ivp/meters/readings", "200"): 40, ("/home", "error"): 1}),
+        "request_seconds": frozen_map({"/ivp/meters/readings": 12.0, "/home": 5.0}),
+        "busy_ratio": 0.025,
+        "busy_budget_exceeded": False,
+        "counter_decreases": 2,
+        "enlighten_failures": frozen_map({"refused": 1}),
+        "grid_energy_wh": (1200.0, 300.0),
+        "poor_data_quality": False,
+        "properties": frozen_map(
+            {
+                "phase_count": 3.0,
+                "active_phase_count": 3.0,
+                "ct_meter_count": 2.0,
+                "acb_batteries_reported": 0.0,
+            }
+        ),
+        "interface": EnvoyInterfaceInformation(
+            "eth0", "00:11:22", "ethernet", True, 1_600_000_000, "UTC"
+        ),
+    }
+    values = {"up": True, **values, **changed}
+    return Snapshot(
+        target="site", data=EnvoyData(), generation=generation, refreshed_at=0.0, **values
+    )
+
+
+def changed_values(value: Any) -> Iterator[Any]:
+    """The value with one thing in it changed, for each thing in it (a key added too)."""
+    if isinstance(value, bool):
+        yield not value
+    elif value is None or isinstance(value, int | float):
+        yield 1.0 if value is None else value + 1
+    elif isinstance(value, str):
+        yield f"{value}-changed"
+    elif isinstance(value, tuple):
+        yield (*value, value[0])
+        for index, item in enumerate(value):
+            for new in changed_values(item):
+                yield (*value[:index], new, *value[index + 1 :])
+    elif isinstance(value, Mapping):
+        first = next(iter(value))
+        yield frozen_map({**value, changed_key(first): value[first]})
+        for key in value:
+            for new in changed_values(value[key]):
+                yield frozen_map({**value, key: new})
+    else:
+        for f in dataclasses.fields(value):
+            for new in changed_values(getattr(value, f.name)):
+                yield dataclasses.replace(value, **{f.name: new})
+
+
+def changed_key(key: Any) -> Any:
+    return tuple(f"{k}-new" for k in key) if isinstance(key, tuple) else f"{key}-new"
+
+
+def stale_snapshot_renders(
+    catalogue: tuple[MetricSpec, ...] = CATALOGUE,
+) -> tuple[list[str], set[str]]:
+    """Change each attribute the snapshot's own entries read, one thing at a time: the renders
+    that differ from a full render, and the attributes whose change showed (in either format)."""
+    renderer = SnapshotRenderer(catalogue)
+    base = health_snapshot()
+    before = {om: renderer.render(base, om) for om in FORMATS}
+    stale: list[str] = []
+    shown: set[str] = set()
+    generation = 1
+    for name in SNAPSHOT_READS:
+        for new in changed_values(getattr(base, name)):
+            generation += 1
+            snap = health_snapshot(generation, **{name: new})
+            for om, named, text, whole in renders(renderer, snap, catalogue):
+                if not whole:
+                    stale.append(f"{name} = {new!r}{named}")
+                if text != before[om]:
+                    shown.add(name + named)
+    return stale, shown
+
+
+def test_no_change_of_the_snapshot_is_served_stale() -> None:
+    stale, shown = stale_snapshot_renders()
+    assert stale == []
+    assert sorted({n + named for n in SNAPSHOT_READS for named in FORMATS.values()} - shown) == []
+    assert {"up", "info", "parts", "requests", "properties", "interface"} <= set(SNAPSHOT_READS)
+
+
+def test_the_snapshot_stale_render_test_finds_an_entry_reading_what_it_does_not_name() -> None:
+    def busy(snapshot: Snapshot) -> Iterator[Sample]:
+        yield Sample((), snapshot.busy_ratio)
+
+    # made by hand: metric() gives an extractor the values of what it names and nothing else
+    wrong = tuple(
+        dataclasses.replace(spec, extract=busy, snapshot_reads=("up",))
+        if spec.name == "enphase_exporter_gateway_busy_ratio"
+        else spec
+        for spec in CATALOGUE
+    )
+    stale, _ = stale_snapshot_renders(wrong)
+    assert any(line.startswith("busy_ratio = ") for line in stale)
 
 
 # -- the cap on series per target (issue 13 item 9) ----------------------------------------

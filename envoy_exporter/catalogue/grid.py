@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
 
 from .spec import WH_TO_JOULES, MetricSpec, Sample, metric
-
-if TYPE_CHECKING:
-    from ..collector.snapshot import Snapshot
 
 _SOURCE = "/ivp/meters/readings actEnergyDlvd and actEnergyRcvd of the net-consumption CT"
 
 
-def _side(index: int) -> Callable[[Snapshot], Iterator[Sample]]:
-    def extract(snapshot: Snapshot) -> Iterator[Sample]:
-        if snapshot.grid_energy_wh is not None:
-            yield Sample((), snapshot.grid_energy_wh[index] * WH_TO_JOULES)
+def _side(index: int) -> Callable[[tuple[float, float] | None], Iterator[Sample]]:
+    def extract(grid_energy_wh: tuple[float, float] | None) -> Iterator[Sample]:
+        if grid_energy_wh is not None:
+            yield Sample((), grid_energy_wh[index] * WH_TO_JOULES)
 
     return extract
 
@@ -30,6 +26,7 @@ _grid = partial(
     unit="joules",
     scale=WH_TO_JOULES,
     kind="counter",
+    snapshot=("grid_energy_wh",),
 )
 _HOW = (
     ", phase-balanced: at each CT reading the change of the net energy summed over all phases "

@@ -2,54 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .spec import MetricSpec, Sample, metric
 
 if TYPE_CHECKING:
-    from ..collector.snapshot import Snapshot
+    from ..collector.snapshot import GatewayInfo, PartStatus
+
+# Each extractor is given the values of the Snapshot attributes its entry names (`snapshot`).
 
 
-def _up(s: Snapshot) -> Iterator[Sample]:
-    yield Sample((), 1.0 if s.up else 0.0)
+def _up(up: bool) -> Iterator[Sample]:
+    yield Sample((), 1.0 if up else 0.0)
 
 
-def _info(s: Snapshot) -> Iterator[Sample]:
-    if s.info is not None:
-        info = s.info
+def _info(info: GatewayInfo | None) -> Iterator[Sample]:
+    if info is not None:
         yield Sample((info.serial, info.firmware, info.part_number, info.model, info.host), 1.0)
 
 
-def _features(s: Snapshot) -> Iterator[Sample]:
-    for feature in s.supported_features:
+def _features(features: tuple[str, ...]) -> Iterator[Sample]:
+    for feature in features:
         yield Sample((feature,), 1.0)
 
 
-def _poor_quality(s: Snapshot) -> Iterator[Sample]:
-    if s.info is not None:
-        yield Sample((), 1.0 if s.poor_data_quality else 0.0)
+def _poor_quality(info: GatewayInfo | None, poor: bool) -> Iterator[Sample]:
+    if info is not None:
+        yield Sample((), 1.0 if poor else 0.0)
 
 
-def _interface_info(s: Snapshot) -> Iterator[Sample]:
-    iface = s.interface
+def _interface_info(iface: Any) -> Iterator[Sample]:
     if iface is not None:
         yield Sample(
             (str(iface.interface_type), str(iface.timezone), str(bool(iface.dhcp)).lower()), 1.0
         )
 
 
-def _software_build(s: Snapshot) -> Iterator[Sample]:
-    epoch = getattr(s.interface, "software_build_epoch", None)
+def _software_build(iface: Any) -> Iterator[Sample]:
+    epoch = getattr(iface, "software_build_epoch", None)
     if epoch:
         yield Sample((), float(epoch))
 
 
-def _property(name: str) -> Callable[[Snapshot], Iterator[Sample]]:
-    def extract(s: Snapshot) -> Iterator[Sample]:
-        if name in s.properties:
-            yield Sample((), float(s.properties[name]))
+def _property(name: str) -> Callable[[Mapping[str, float]], Iterator[Sample]]:
+    def extract(properties: Mapping[str, float]) -> Iterator[Sample]:
+        if name in properties:
+            yield Sample((), float(properties[name]))
 
     return extract
 
@@ -62,6 +62,7 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "1 when the last refresh reached the gateway, its login was accepted and a part has"
         " data to show; 0 otherwise",
         source="every endpoint",
+        snapshot=("up",),
         extract=_up,
     ),
     _gateway(
@@ -70,6 +71,7 @@ GATEWAY: tuple[MetricSpec, ...] = (
         source="/info and the probe",
         kind="info",
         labels=("serial", "firmware", "part_number", "model", "host"),
+        snapshot=("info",),
         extract=_info,
     ),
     _gateway(
@@ -77,12 +79,14 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "1 for each feature the probe found",
         source="the probe",
         labels=("feature",),
+        snapshot=("supported_features",),
         extract=_features,
     ),
     _gateway(
         "enphase_poor_data_quality",
         "1 when the gateway's data shows a known firmware fault (all production zero at boot)",
         source="the updaters",
+        snapshot=("info", "poor_data_quality"),
         extract=_poor_quality,
     ),
     _gateway(
@@ -91,6 +95,7 @@ GATEWAY: tuple[MetricSpec, ...] = (
         source="/home",
         kind="info",
         labels=("interface_type", "timezone", "dhcp"),
+        snapshot=("interface",),
         extract=_interface_info,
         covers=("EnvoyInterfaceInformation.dhcp",),
     ),
@@ -99,6 +104,7 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "Build time of the gateway software (Unix seconds)",
         source="/home",
         unit="seconds",
+        snapshot=("interface",),
         extract=_software_build,
         covers=("EnvoyInterfaceInformation.software_build_epoch",),
     ),
@@ -106,6 +112,7 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "enphase_phases",
         "Number of phases configured for the CT meters",
         source=_LAYOUT,
+        snapshot=("properties",),
         extract=_property("phase_count"),
         covers=("CommonProperties.phase_count",),
     ),
@@ -113,6 +120,7 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "enphase_active_phases",
         "Number of phases reporting production",
         source=_LAYOUT,
+        snapshot=("properties",),
         extract=_property("active_phase_count"),
         covers=("CommonProperties.active_phase_count",),
     ),
@@ -120,6 +128,7 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "enphase_ct_meters",
         "Number of enabled CT meters",
         source=_LAYOUT,
+        snapshot=("properties",),
         extract=_property("ct_meter_count"),
         covers=("CommonProperties.ct_meter_count",),
     ),
@@ -127,15 +136,16 @@ GATEWAY: tuple[MetricSpec, ...] = (
         "enphase_acb_reported",
         "Number of AC Batteries in production's storage section",
         source=_LAYOUT,
+        snapshot=("properties",),
         extract=_property("acb_batteries_reported"),
         covers=("CommonProperties.acb_batteries_reported",),
     ),
 )
 
 
-def _part_values(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
-    def extract(s: Snapshot) -> Iterator[Sample]:
-        for name, part in sorted(s.parts.items()):
+def _part_values(attr: str) -> Callable[[Mapping[str, PartStatus]], Iterator[Sample]]:
+    def extract(parts: Mapping[str, PartStatus]) -> Iterator[Sample]:
+        for name, part in sorted(parts.items()):
             value = getattr(part, attr)
             if value is not None:
                 yield Sample((name,), float(value))
@@ -143,22 +153,14 @@ def _part_values(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
     return extract
 
 
-def _mapping(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
-    def extract(s: Snapshot) -> Iterator[Sample]:
-        values = getattr(s, attr)
-        for key, value in sorted(values.items()):
-            yield Sample(tuple(map(str, key)) if type(key) is tuple else (str(key),), float(value))
-
-    return extract
+def _mapping(values: Mapping[str, float] | Mapping[tuple[str, ...], float]) -> Iterator[Sample]:
+    for key, value in sorted(values.items()):
+        yield Sample(key if type(key) is tuple else (key,), float(value))
 
 
-def _scalar(attr: str) -> Callable[[Snapshot], Iterator[Sample]]:
-    def extract(s: Snapshot) -> Iterator[Sample]:
-        value = getattr(s, attr)
-        if value is not None:
-            yield Sample((), float(value))
-
-    return extract
+def _scalar(value: float | None) -> Iterator[Sample]:
+    if value is not None:
+        yield Sample((), float(value))
 
 
 _T = "the exporter"
@@ -168,6 +170,7 @@ EXPORTER: tuple[MetricSpec, ...] = (
         "enphase_exporter_collector_success",
         "1 when the part (client updater) was read at the last refresh",
         labels=("collector",),
+        snapshot=("parts",),
         extract=_part_values("ok"),
     ),
     _exporter(
@@ -175,6 +178,7 @@ EXPORTER: tuple[MetricSpec, ...] = (
         "Time the part took at the last refresh, answers served from the schedule's store included",
         unit="seconds",
         labels=("collector",),
+        snapshot=("parts",),
         extract=_part_values("duration_seconds"),
     ),
     _exporter(
@@ -183,12 +187,14 @@ EXPORTER: tuple[MetricSpec, ...] = (
         "gateway answer behind the part's values; past 3 intervals the values are dropped",
         unit="seconds",
         labels=("collector",),
+        snapshot=("parts",),
         extract=_part_values("age_seconds"),
     ),
     _exporter(
         "enphase_exporter_data_stale",
         "1 when the part's values are dropped for being older than 3 refresh intervals",
         labels=("collector",),
+        snapshot=("parts",),
         extract=_part_values("stale"),
     ),
     _exporter(
@@ -196,21 +202,24 @@ EXPORTER: tuple[MetricSpec, ...] = (
         "Effective refresh interval of the endpoint, after the busy-time budget",
         unit="seconds",
         labels=("endpoint",),
-        extract=_mapping("intervals"),
+        snapshot=("intervals",),
+        extract=_mapping,
     ),
     _exporter(
         "enphase_exporter_endpoint_latency_seconds",
         "Estimated time the gateway takes to answer the endpoint",
         unit="seconds",
         labels=("endpoint",),
-        extract=_mapping("latencies"),
+        snapshot=("latencies",),
+        extract=_mapping,
     ),
     _exporter(
         "enphase_exporter_requests_total",
         'Requests sent to the gateway, by answer status code ("error" when none came)',
         kind="counter",
         labels=("endpoint", "code"),
-        extract=_mapping("requests"),
+        snapshot=("requests",),
+        extract=_mapping,
     ),
     _exporter(
         "enphase_exporter_request_duration_seconds_total",
@@ -218,38 +227,44 @@ EXPORTER: tuple[MetricSpec, ...] = (
         kind="counter",
         unit="seconds",
         labels=("endpoint",),
-        extract=_mapping("request_seconds"),
+        snapshot=("request_seconds",),
+        extract=_mapping,
     ),
     _exporter(
         "enphase_exporter_gateway_busy_ratio",
         "Estimated share of the gateway's time spent answering this exporter",
         unit="ratio",
-        extract=_scalar("busy_ratio"),
+        snapshot=("busy_ratio",),
+        extract=_scalar,
     ),
     _exporter(
         "enphase_exporter_busy_budget_exceeded",
         "1 when power and state endpoints alone keep the gateway busier than the busy budget "
         "allows (they are read on time anyway)",
-        extract=_scalar("busy_budget_exceeded"),
+        snapshot=("busy_budget_exceeded",),
+        extract=_scalar,
     ),
     _exporter(
         "enphase_exporter_last_refresh_success_timestamp_seconds",
         "Time of the last refresh that read the gateway (Unix seconds)",
         unit="seconds",
-        extract=_scalar("last_success"),
+        snapshot=("last_success",),
+        extract=_scalar,
     ),
     _exporter(
         "enphase_exporter_token_expiry_timestamp_seconds",
         "Expiry of the gateway token in use (Unix seconds)",
         unit="seconds",
-        extract=_scalar("token_expiry"),
+        snapshot=("token_expiry",),
+        extract=_scalar,
     ),
     _exporter(
         "enphase_exporter_authentication_failed",
         "1 when the credentials fail: the gateway or Enlighten refused them at the last "
         "login, the token expired, no token could be had, or the gateway refused them for "
         "the inverters (readable by every account) at the last probe",
-        extract=_scalar("auth_failed"),
+        snapshot=("auth_failed",),
+        extract=_scalar,
     ),
     _exporter(
         "enphase_exporter_enlighten_failures_total",
@@ -259,18 +274,20 @@ EXPORTER: tuple[MetricSpec, ...] = (
         "unreachable",
         kind="counter",
         labels=("reason",),
-        extract=_mapping("enlighten_failures"),
+        snapshot=("enlighten_failures",),
+        extract=_mapping,
     ),
     _exporter(
         "enphase_exporter_counter_decreases_total",
         "Times a lifetime energy counter of the gateway went backwards",
         kind="counter",
-        extract=_scalar("counter_decreases"),
+        snapshot=("counter_decreases",),
+        extract=_scalar,
     ),
 )
 
 
-def _written_by_the_output(s: Snapshot) -> Iterator[Sample]:
+def _written_by_the_output() -> Iterator[Sample]:
     return iter(())
 
 
@@ -281,6 +298,7 @@ SERIES_DROPPED = metric(
     "its cap (max_series, default 20,000); absent below the cap",
     subsystem="exporter",
     source=_T,
+    snapshot=(),
     extract=_written_by_the_output,
 )
 

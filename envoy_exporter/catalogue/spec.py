@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
@@ -57,6 +58,8 @@ class Sample(NamedTuple):
 
 
 Extractor = Callable[["Snapshot"], Iterable[Sample]]
+#: an entry of the snapshot itself: the values of the Snapshot attributes it names, in order
+ValuesExtractor = Callable[..., Iterable[Sample]]
 #: yields (label values, model object) pairs from the data of one snapshot
 Selector = Callable[["EnvoyData"], Iterable[tuple[tuple[str, ...], Any]]]
 
@@ -83,9 +86,13 @@ class MetricSpec:
     #: the EnvoyData attributes the entry reads
     reads: tuple[str, ...] = ()
     #: the parts (updater names) whose data the entry reads: its text is kept while their
-    #: generations hold (a test runs every updater and checks the tie). None: the entry reads
-    #: the snapshot's health, which changes at every refresh, and is written every time.
+    #: generations hold (a test runs every updater and checks the tie). None: the entry
+    #: reads the snapshot itself (`snapshot_reads`).
     parts: tuple[str, ...] | None = None
+    #: the Snapshot attributes an entry of the snapshot itself reads (parts None): its
+    #: extractor is given their values and nothing else, so its text is kept while they
+    #: compare equal (they are immutable: frozen dataclasses, tuples, read-only maps).
+    snapshot_reads: tuple[str, ...] = ()
 
     def samples(self, snapshot: Snapshot) -> list[Sample]:
         """All samples of this metric in a snapshot; never raises on missing data."""
@@ -171,7 +178,8 @@ def metric(
     fields: Mapping[str, str] | None = None,
     states: tuple[str, ...] = (),
     state_label: str = "state",
-    extract: Extractor | None = None,
+    snapshot: tuple[str, ...] | None = None,
+    extract: ValuesExtractor | None = None,
     covers: tuple[str, ...] = (),
     labels: tuple[str, ...] = (),
     unit: str = "",
@@ -182,8 +190,9 @@ def metric(
 
     What it reads: `select` (the objects of the gateway's data) with `field` (a number, in
     celsius converted from Fahrenheit when the gateway says so), `field` and `states` (a
-    state set) or `fields` (an `_info` metric: label -> model field); or its own `extract`,
-    beside `select` for data, without for the snapshot's health (written at every render).
+    state set) or `fields` (an `_info` metric: label -> model field), or its own `extract`
+    given the snapshot; or, for the snapshot itself (identity, probe, health), `snapshot`:
+    the Snapshot attributes it reads, whose values alone `extract` is given.
     """
     if unit and unit not in UNITS:
         raise ValueError(f"{name}: unknown unit {unit!r} (add it to catalogue.spec.UNITS)")
@@ -191,9 +200,13 @@ def metric(
         raise ValueError(f"{name}: unknown subsystem {subsystem!r} (see catalogue.spec)")
     shown: Kind = kind
     where = f"{model}.{field}" if field else model
-    if extract is None:
-        if select is None:
-            raise ValueError(f"{name}: neither select nor extract")
+    if snapshot is not None:
+        if select is not None or extract is None:
+            raise ValueError(f"{name}: an entry of the snapshot has its extract and no select")
+        extract = _given(snapshot, extract)
+    elif select is None:
+        raise ValueError(f"{name}: reads neither the gateway's data (select) nor the snapshot")
+    elif extract is None:
         if fields is not None:
             shown, extract = "info", info_extractor(select, tuple(fields.values()))
             labels, covers = (*labels, *fields), tuple(f"{model}.{f}" for f in fields.values())
@@ -220,7 +233,25 @@ def metric(
         subsystem=subsystem,
         reads=select.reads if select is not None else (),
         parts=select.parts if select is not None else None,
+        snapshot_reads=snapshot or (),
     )
+
+
+def _given(names: tuple[str, ...], extract: ValuesExtractor) -> Extractor:
+    """`extract` applied to the values of these Snapshot attributes, and to nothing else."""
+    values = snapshot_values(names)
+    return lambda snapshot: extract(*values(snapshot))
+
+
+def snapshot_values(names: tuple[str, ...]) -> Callable[[Snapshot], tuple[Any, ...]]:
+    """The values of these Snapshot attributes, as a tuple in their order."""
+    if len(names) == 1:
+        get = attrgetter(names[0])
+        return lambda snapshot: (get(snapshot),)
+    if not names:
+        return lambda snapshot: ()
+    getter: Callable[[Snapshot], tuple[Any, ...]] = attrgetter(*names)
+    return getter
 
 
 # Selectors shared by several subsystems.

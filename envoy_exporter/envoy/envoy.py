@@ -279,8 +279,12 @@ class Envoy(EnvoyActions):
         except EnvoyAnswerTooLarge as err:
             self._too_large[endpoint] = err.reason
             raise
-        if session is not None and response.status_code == 200:
-            session.put(endpoint, response)
+        if response.status_code == 200:
+            # The caller's store keeps it too: the first read after a probe would otherwise
+            # ask the gateway again for answers just as fresh (9 of 28 requests at connect).
+            for keep in (session, self.response_store):
+                if keep is not None:
+                    keep.put(endpoint, response)
         return response
 
     def _may_renew(self) -> bool:
@@ -395,7 +399,8 @@ def _check_host(host: str) -> None:
         parsed = parse_url(f"https://{host}/")
     except LocationParseError as err:
         raise EnvoyError(f"invalid gateway host {host!r}: {err}") from err
-    if not parsed.host or parsed.path != "/":
+    # urllib3 < 2.8 lets a space or a control character through in a host.
+    if not parsed.host or parsed.path != "/" or not host.isprintable() or " " in host:
         raise EnvoyError(f"invalid gateway host {host!r}: expected NAME or NAME:PORT")
 
 

@@ -1,10 +1,9 @@
-"""The transport of one gateway: requests on its public APIs, over urllib3.
+"""The transport of one gateway: requests' types and auth on its public APIs, urllib3's pools.
 
 Everything that knows how requests and urllib3 work sits here: the adapter (TLS context,
 retry budget, connections), the bounded read of an answer, the per-exchange deadline and
 the mapping of their errors to EnvoyCommunicationError / EnvoyDataError.
-Needs requests >= 2.32.3: earlier versions replace the adapter's TLS context (the ciphers
-old firmware needs) with their own when certificates are verified.
+Needs requests >= 2.30, the first on urllib3 2 (whose pools and Retry the adapter uses).
 """
 
 from __future__ import annotations
@@ -14,20 +13,34 @@ import io
 import logging
 import re
 import ssl
+import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
+import urllib3
+from requests.adapters import BaseAdapter
 from requests.auth import AuthBase
-from requests.cookies import RequestsCookieJar
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
-from urllib3.response import HTTPResponse
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    HTTPError,
+    MaxRetryError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    ResponseError,
+    SSLError,
+)
+from urllib3.response import BaseHTTPResponse, HTTPResponse
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from . import deadline
@@ -38,6 +51,10 @@ from .retry import NO_RETRY, RETRY_OVERRIDE, DeadlineRetry, retries
 from .ssl import NO_VERIFY_SSL_CONTEXT, SSL_CONTEXT
 
 _LOGGER = logging.getLogger(__name__)
+
+#: connections kept per scheme and gateway (requests' own default): one exchange at a time
+#: is the rule, but a probe, a push and a dump may overlap.
+POOL_SIZE = 10
 
 
 # -- connections ---------------------------------------------------------------------------
@@ -87,17 +104,35 @@ class _HTTPSPool(HTTPSConnectionPool):
 
 # -- the adapter ---------------------------------------------------------------------------
 
+#: urllib3's failures as requests names them (the first match wins: a NewConnectionError is
+#: also a ConnectTimeoutError).
+_FAILURES: tuple[tuple[type[Exception], type[requests.RequestException]], ...] = (
+    (NewConnectionError, requests.ConnectionError),
+    (ConnectTimeoutError, requests.ConnectTimeout),
+    (ReadTimeoutError, requests.ReadTimeout),
+    (SSLError, requests.exceptions.SSLError),
+    (ResponseError, requests.exceptions.RetryError),
+)
 
-class GatewayAdapter(HTTPAdapter):
-    """requests adapter of one gateway: its TLS context and a per-request retry budget."""
+
+class GatewayAdapter(BaseAdapter):
+    """requests' transport interface (send, close) over urllib3 pools of one gateway.
+
+    One pool per scheme, made on first use with the gateway TLS context. requests'
+    HTTPAdapter finds the pool again from the URL, proxies and TLS settings at every send,
+    which cost a tenth of a request's instructions (bench_instructions, kind request); a
+    gateway is one host, reached directly, so its pools are simply kept.
+    """
 
     def __init__(self, ssl_context: ssl.SSLContext, retry: Retry) -> None:
+        super().__init__()
         self._ssl_context = ssl_context
         self._retry = retry
-        super().__init__(max_retries=retry)
+        self._pools: dict[str, HTTPConnectionPool] = {}
+        self._lock = threading.Lock()
 
-    # requests reads max_retries once per send(): hand out a fresh elapsed-time budget each time.
-    @property  # type: ignore[override]
+    # A fresh elapsed-time budget for each send.
+    @property
     def max_retries(self) -> Retry:
         policy = RETRY_OVERRIDE.get() or self._retry
         if isinstance(policy, DeadlineRetry) and policy.started is None:
@@ -118,37 +153,97 @@ class GatewayAdapter(HTTPAdapter):
             return policy.max_elapsed
         return policy.started + policy.max_elapsed - time.monotonic()
 
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        # The documented way to give every pool of this adapter a TLS context.
-        pool_kwargs.setdefault("ssl_context", self._ssl_context)
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request (TLS verification is the context's, given at mount)."""
+        url = request.url or ""
+        pool = self._pools.get(url[:5]) or self._pool(url)
+        try:
+            raw = pool.urlopen(
+                request.method or "GET",
+                request.path_url,
+                body=request.body,
+                headers=request.headers,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                retries=self.max_retries,
+                timeout=_urllib3_timeout(timeout),
+                chunked=not (request.body is None or "Content-Length" in request.headers),
+            )
+        except (HTTPError, OSError) as err:
+            raise _as_requests_error(err, request) from err
+        return self.build_response(request, raw)
 
-    def request_url(self, request: requests.PreparedRequest, proxies: Any) -> str:
-        # Without a proxy the request line carries the path only; requests parses the URL
-        # twice per request to find that out.
-        if not proxies:
-            return request.path_url
-        url: str = super().request_url(request, proxies)
-        return url
+    def _pool(self, url: str) -> HTTPConnectionPool:
+        parsed = parse_url(url)
+        with self._lock:
+            pool = self._pools.get(url[:5])
+            if pool is None:
+                if parsed.scheme == "https":
+                    pool = _HTTPSPool(
+                        parsed.host or "",
+                        parsed.port,
+                        maxsize=POOL_SIZE,
+                        ssl_context=self._ssl_context,
+                    )
+                else:
+                    pool = _HTTPPool(parsed.host or "", parsed.port, maxsize=POOL_SIZE)
+                self._pools[url[:5]] = pool
+        return pool
 
-    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        # requests runs every answer through http.cookiejar, which cost as much CPU as the
-        # rest of the response. Only the session check (/auth/check_jwt) sets a cookie, and
-        # only the digest handler (a response hook) resends through the response.
-        if "set-cookie" in resp.headers or req.hooks.get("response"):
-            return super().build_response(req, resp)
+    def build_response(
+        self, req: requests.PreparedRequest, resp: BaseHTTPResponse
+    ) -> requests.Response:
+        """A requests.Response of urllib3's answer (body still unread)."""
         response = requests.Response()
         response.status_code = resp.status
         response.headers = CaseInsensitiveDict(resp.headers)
         response.encoding = get_encoding_from_headers(response.headers)
         response.raw = resp
-        response.reason = resp.reason
+        response.reason = resp.reason or ""
         response.url = req.url or ""
         response.request = req
+        # The digest handler resends through the answer's adapter (typed as requests' own).
+        response.connection = self  # type: ignore[assignment]
+        if "set-cookie" in resp.headers:
+            # http.cookiejar costs as much CPU as the rest of an answer: only the session
+            # check (/auth/check_jwt) sets a cookie.
+            extract_cookies_to_jar(response.cookies, req, resp)  # type: ignore[no-untyped-call]
         return response
+
+    def close(self) -> None:
+        """Close the pools; the next send connects afresh."""
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+
+def _urllib3_timeout(
+    timeout: float | tuple[float, float] | tuple[float, None] | None,
+) -> urllib3.Timeout:
+    if isinstance(timeout, tuple):
+        return urllib3.Timeout(connect=timeout[0], read=timeout[1])
+    return urllib3.Timeout(connect=timeout, read=timeout)
+
+
+def _as_requests_error(
+    err: HTTPError | OSError, request: requests.PreparedRequest
+) -> requests.RequestException:
+    reason = err.reason if isinstance(err, MaxRetryError) else err
+    for failure, error in _FAILURES:
+        if isinstance(reason, failure):
+            return error(err, request=request)
+    return requests.ConnectionError(err, request=request)
 
 
 def mount_gateway_adapter(
@@ -291,14 +386,8 @@ class GatewayHTTP:
     ) -> requests.Response:
         # The adapter directly, as Session.send would, less what a gateway never needs:
         # redirects (not followed), the session's cookie jar (the auth keeps its cookie) and
-        # proxies from the environment. The response hooks run: the digest handler is one.
-        options: dict[str, Any] = {
-            "stream": True,
-            "timeout": self.timeout,
-            "verify": self.verify_ssl,
-            "cert": None,
-            "proxies": self.session.proxies,
-        }
+        # proxies. The response hooks run: the digest handler is one.
+        options: dict[str, Any] = {"stream": True, "timeout": self.timeout}
         response = adapter.send(prepared, **options)
         for hook in prepared.hooks.get("response", ()):
             response = hook(response, **options) or response

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -26,6 +25,8 @@ def revision() -> str:
     source = Path(__file__).resolve().parents[2]
     if not (source / ".git").exists():
         return "unknown"
+    import subprocess  # only a checkout asks git: an installed exporter never loads it
+
     try:
         done = subprocess.run(
             ["git", "-C", str(source), "rev-parse", "--short=12", "HEAD"],

@@ -13,7 +13,7 @@ import functools
 import logging
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 
 from ..catalogue import CATALOGUE, MetricSpec, Sample
 from ..catalogue.health import SERIES_DROPPED
+from ..catalogue.spec import snapshot_values
 from ..collector.config import MAX_SERIES
 from .text import FamilyWriter
 
@@ -115,8 +116,10 @@ class SnapshotRenderer:
     Most of a gateway changes slowly (inverters every 5 minutes, configuration hourly) while
     power is read every refresh. An entry's text is kept while the generations of the parts
     it reads (MetricSpec.parts) hold: a part's generation changes whenever its data does.
-    Entries of the snapshot's health (parts None) are written every time. Text is kept per
-    format: the format is part of every key.
+    An entry of the snapshot itself (identity, probe, the exporter's health) is kept while
+    the Snapshot attributes it reads (MetricSpec.snapshot_reads, the only values its
+    extractor is given) compare equal. Text is kept per format: the format is part of
+    every key.
 
     At most `max_series` series of the gateway's data are written (the health always is);
     the rest are left out, counted in enphase_exporter_series_dropped, and logged once.
@@ -140,9 +143,10 @@ class SnapshotRenderer:
         self._lock = threading.Lock()
         # openmetrics -> (the snapshot generation, its exposition)
         self._texts: dict[bool, tuple[int, bytes]] = {}
-        # (openmetrics, run index) -> (the part generations it was written from, its room,
-        # what it wrote)
-        self._kept: dict[tuple[bool, int], tuple[tuple[object, ...], int, _Written]] = {}
+        # openmetrics -> per run: (the values it was written from, its room, what it wrote)
+        self._kept: dict[bool, list[tuple[tuple[object, ...], int, _Written] | None]] = {
+            openmetrics: [None] * len(self._runs) for openmetrics in (False, True)
+        }
 
     def render(self, snapshot: Snapshot, openmetrics: bool = False) -> bytes:
         """The exposition of `snapshot`, built once per snapshot generation and format (per
@@ -160,8 +164,20 @@ class SnapshotRenderer:
     def _render(self, snapshot: Snapshot, openmetrics: bool) -> bytes:
         room, dropped = self._max_series, 0
         texts = []
-        for index in range(len(self._runs)):
-            written = self._run((openmetrics, index), snapshot, room)
+        kept_runs = self._kept[openmetrics]
+        for index, run in enumerate(self._runs):
+            key = run.key(snapshot)
+            kept = kept_runs[index]
+            # Kept: written from the same values; data whole and still fitting, or cut alike.
+            if (
+                kept is None
+                or kept[0] != key
+                or (run.capped and kept[1] != room and not kept[2].fits(room))
+            ):
+                written = _write(run.entries, snapshot, room if run.capped else None, openmetrics)
+                kept_runs[index] = (key, room, written)
+            else:
+                written = kept[2]
             texts.append(written.text)
             room -= written.series
             dropped += written.dropped
@@ -171,22 +187,6 @@ class SnapshotRenderer:
             _report_cap(snapshot.target, dropped, self._max_series)
         self._dropped = dropped
         return b"".join(texts)
-
-    def _run(self, at: tuple[bool, int], snapshot: Snapshot, room: int) -> _Written:
-        openmetrics, index = at
-        parts, entries = self._runs[index]
-        if parts is None:
-            return _write(entries, snapshot, None, openmetrics)
-        generations = snapshot.part_generations
-        # The collector drops firmware 3's all-zero production from the data it merged.
-        key = (snapshot.poor_data_quality, *[generations.get(part) for part in parts])
-        kept = self._kept.get(at)
-        # Kept: written from the same generations, whole and still fitting or cut alike.
-        if kept is not None and kept[0] == key and (kept[1] == room or kept[2].fits(room)):
-            return kept[2]
-        written = _write(entries, snapshot, room, openmetrics)
-        self._kept[at] = (key, room, written)
-        return written
 
 
 class _Written(NamedTuple):
@@ -199,17 +199,40 @@ class _Written(NamedTuple):
         return not self.dropped and self.series <= room
 
 
-def _parts_of(entry: tuple[MetricSpec, FamilyWriter]) -> tuple[str, ...] | None:
-    return entry[0].parts
+class _Run(NamedTuple):
+    """Neighbouring entries that read the same parts, or the same attributes of the snapshot."""
+
+    #: what the entries' text is written from: kept while it compares equal
+    key: Callable[[Snapshot], tuple[object, ...]]
+    entries: list[tuple[MetricSpec, FamilyWriter]]
+    #: the gateway's data, cut at the cap (the snapshot's own entries never are)
+    capped: bool
 
 
-_Run = tuple[tuple[str, ...] | None, list[tuple[MetricSpec, FamilyWriter]]]
+def _generations(parts: tuple[str, ...]) -> Callable[[Snapshot], tuple[object, ...]]:
+    def key(snapshot: Snapshot) -> tuple[object, ...]:
+        # The collector drops firmware 3's all-zero production from the data it merged.
+        return snapshot.poor_data_quality, *map(snapshot.part_generations.get, parts)
+
+    return key
+
+
+def _reads(entry: tuple[MetricSpec, FamilyWriter]) -> tuple[object, ...]:
+    return entry[0].parts, entry[0].snapshot_reads
 
 
 def _runs(catalogue: Iterable[MetricSpec], keep_lines: bool) -> list[_Run]:
     entries = [(spec, FamilyWriter(spec, keep_lines=keep_lines)) for spec in catalogue]
-    # Neighbouring entries read the same parts: one key per run of them.
-    return [(parts, list(run)) for parts, run in groupby(entries, key=_parts_of)]
+    runs = []
+    for _, group in groupby(entries, key=_reads):
+        run = list(group)
+        spec = run[0][0]
+        if spec.parts is None:
+            # Its extractor is given these values alone: equal values, equal text.
+            runs.append(_Run(snapshot_values(spec.snapshot_reads), run, False))
+        else:
+            runs.append(_Run(_generations(spec.parts), run, True))
+    return runs
 
 
 @functools.cache

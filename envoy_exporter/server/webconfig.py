@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bcrypt
-
 from .config import ConfigError, read_yaml
 
 _TLS_VERSIONS = {
@@ -60,6 +58,8 @@ class WebConfig:
         """Checked when the user name is unknown: a hash of a random password at the highest
         cost among the configured ones, so that a wrong name takes as long as a wrong password
         (a cheaper dummy would tell the names apart by timing)."""
+        import bcrypt  # loaded only where users are configured (about 0.45 MB of RSS)
+
         cost = max((_cost(hashed) for hashed in self.users.values()), default=12)
         return bcrypt.hashpw(secrets.token_urlsafe(16).encode(), bcrypt.gensalt(rounds=cost))
 
@@ -76,6 +76,8 @@ class WebConfig:
         with self._lock:
             if known and key in self._ok_cache:
                 return True
+        import bcrypt
+
         try:
             ok = bcrypt.checkpw(password.encode(), expected)
         except ValueError:

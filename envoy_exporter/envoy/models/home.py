@@ -8,7 +8,7 @@ from typing import Any
 UNKNOWN = "unknown"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class EnvoyInterfaceInformation:
     """The gateway's primary (active) network interface."""
 
