@@ -7,7 +7,7 @@ import time
 import pytest
 
 from envoy_exporter.envoy import Envoy, EnvoyLegacyAuth, EnvoyTokenAuth, SupportedFeatures
-from envoy_exporter.envoy.auth import default_local_password
+from envoy_exporter.envoy.auth import default_local_password, token_claims
 from envoy_exporter.envoy.exceptions import (
     EnlightenCredentialsRefused,
     EnlightenUnexpectedAnswer,
@@ -119,6 +119,29 @@ def test_garbage_token_is_refused_without_printing_it(simulator) -> None:
         envoy.authenticate(token="not.a.jwt-secret")
     assert "jwt-secret" not in str(caught.value)
     envoy.close()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "secret-without-dots",  # not three parts
+        "a.secret.b.c",
+        "a.!!secret!!.c",  # not base64url
+        "a.c2VjcmV0.c",  # base64 of "secret": not JSON
+        "a.WyJzZWNyZXQiXQ.c",  # a JSON list, not an object of claims
+    ],
+)
+def test_unreadable_token_claims_are_one_clear_error(token: str) -> None:
+    with pytest.raises(EnvoyAuthenticationError, match="not a readable JWT") as caught:
+        token_claims(token)
+    assert "secret" not in str(caught.value)
+
+
+def test_token_claims_read_the_payload(simulator) -> None:
+    sim = simulator("battery")
+    claims = token_claims(sim.make_token("installer"))
+    assert claims["enphaseUser"] == "installer"
+    assert claims["exp"] > time.time()
 
 
 def test_installer_token_type(simulator) -> None:
