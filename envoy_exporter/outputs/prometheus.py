@@ -133,10 +133,11 @@ class SnapshotRenderer:
         fleet: bool = False,
     ) -> None:
         # A fleet's renderer (one per gateway of /probe, each scraped about once per snapshot)
-        # keeps only the runs' texts, which save the most CPU per byte: no series lines
-        # (FamilyWriter), writers shared by every target, no copy of the whole text.
+        # keeps only the texts of the gateway's data, which save the most CPU per byte: no
+        # series lines (FamilyWriter), writers shared by every target, no copy of the whole
+        # text, none of the snapshot's own entries.
         self._fleet = fleet
-        self._runs = _shared_runs(tuple(catalogue)) if fleet else _runs(catalogue, True)
+        self._runs = _shared_runs(tuple(catalogue)) if fleet else _runs(catalogue, False)
         self._max_series = max_series
         self._dropped_writer = FamilyWriter(SERIES_DROPPED)
         self._dropped = 0
@@ -166,6 +167,10 @@ class SnapshotRenderer:
         texts = []
         kept_runs = self._kept[openmetrics]
         for index, run in enumerate(self._runs):
+            if run.key is None:
+                written = _write(run.entries, snapshot, None, openmetrics)
+                texts.append(written.text)
+                continue
             key = run.key(snapshot)
             kept = kept_runs[index]
             # Kept: written from the same values; data whole and still fitting, or cut alike.
@@ -202,8 +207,9 @@ class _Written(NamedTuple):
 class _Run(NamedTuple):
     """Neighbouring entries that read the same parts, or the same attributes of the snapshot."""
 
-    #: what the entries' text is written from: kept while it compares equal
-    key: Callable[[Snapshot], tuple[object, ...]]
+    #: what the entries' text is written from: kept while it compares equal (None: written
+    #: at every render)
+    key: Callable[[Snapshot], tuple[object, ...]] | None
     entries: list[tuple[MetricSpec, FamilyWriter]]
     #: the gateway's data, cut at the cap (the snapshot's own entries never are)
     capped: bool
@@ -221,17 +227,20 @@ def _reads(entry: tuple[MetricSpec, FamilyWriter]) -> tuple[object, ...]:
     return entry[0].parts, entry[0].snapshot_reads
 
 
-def _runs(catalogue: Iterable[MetricSpec], keep_lines: bool) -> list[_Run]:
-    entries = [(spec, FamilyWriter(spec, keep_lines=keep_lines)) for spec in catalogue]
+def _runs(catalogue: Iterable[MetricSpec], fleet: bool) -> list[_Run]:
+    entries = [(spec, FamilyWriter(spec, keep_lines=not fleet)) for spec in catalogue]
     runs = []
     for _, group in groupby(entries, key=_reads):
         run = list(group)
         spec = run[0][0]
-        if spec.parts is None:
+        if spec.parts is not None:
+            runs.append(_Run(_generations(spec.parts), run, True))
+        elif fleet:
+            # Not kept in a fleet: the exporter's health alone is ~14 KB a gateway.
+            runs.append(_Run(None, run, False))
+        else:
             # Its extractor is given these values alone: equal values, equal text.
             runs.append(_Run(snapshot_values(spec.snapshot_reads), run, False))
-        else:
-            runs.append(_Run(_generations(spec.parts), run, True))
     return runs
 
 
@@ -239,7 +248,7 @@ def _runs(catalogue: Iterable[MetricSpec], keep_lines: bool) -> list[_Run]:
 def _shared_runs(catalogue: tuple[MetricSpec, ...]) -> list[_Run]:
     """Writers that keep no lines hold nothing of a target: one set for every renderer (their
     headers and label orders are ~60 KB a target otherwise)."""
-    return _runs(catalogue, False)
+    return _runs(catalogue, True)
 
 
 def _write(

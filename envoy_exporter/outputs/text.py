@@ -103,8 +103,9 @@ class FamilyWriter:
             for labels, value in samples:
                 out.append(f"{self._prefix(labels)} {go_float(1.0 if self._info else value)}\n")
             return "".join(out).encode()
+        info = self._info
         for labels, value in samples:
-            if self._info:
+            if info:
                 value = 1.0
             entry = kept.get(labels)
             if entry is not None and entry[1] == value and (value or _same_sign(value, entry[1])):
