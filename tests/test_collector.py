@@ -560,6 +560,58 @@ def test_parts_with_nothing_due_are_not_parsed_again(
     target.close()
 
 
+class Absent:
+    """Answers 404 on the paths in `paths` (changed by the test as it goes)."""
+
+    def __init__(self, *paths: str) -> None:
+        self.paths = set(paths)
+
+    def apply(self, request: Request, answer: Callable[[], Answer]) -> Answer:
+        if request.path in self.paths:
+            return Answer(404, b'{"error": "not found"}')
+        return answer()
+
+
+def test_a_part_runs_when_what_it_reads_is_due_not_what_it_declares(
+    simulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limits part declares /ivp/ss/dpel, which firmware before 8 does not answer: it runs
+    when the limits it reads are due (hourly), not at every refresh; after a new probe every
+    part runs once, so a limit the probe found anew shows at once."""
+    from envoy_exporter.envoy.const import URL_DPEL
+    from envoy_exporter.envoy.updaters.limits import EnvoyLimitsUpdater as Limits
+
+    runs: list[float] = []
+    original = Limits.update
+
+    def counted(self: Any, data: EnvoyData) -> None:
+        runs.append(clock.now)
+        original(self, data)
+
+    monkeypatch.setattr(Limits, "update", counted)
+    fault = Absent(URL_DPEL)
+    sim = simulator("metered-3phase", sleep=False, fault=fault)
+    clock = FakeClock()
+    target = Target(config(sim, cache_ttl=15.0), clock=clock)
+    snap = target.snapshot()
+    assert snap.data is not None and snap.data.production_limit is not None
+    assert snap.data.dynamic_limit is None
+    runs.clear()
+    for _ in range(20):  # five minutes of 15 s scrapes
+        clock.advance(15)
+        assert target.snapshot().parts["limits"].ok
+    assert runs == []
+    fault.paths = {READINGS}  # /ivp/ss/dpel answers now; a 404 elsewhere probes again
+    clock.advance(15)
+    assert not target.snapshot().parts["meters"].ok
+    fault.paths = set()
+    clock.advance(15)
+    snap = target.snapshot()
+    assert len(runs) == 1
+    assert snap.data is not None and snap.data.dynamic_limit is not None
+    target.close()
+
+
 def test_authentication_state_follows_the_last_login(simulator: Any) -> None:
     sim = simulator("metered-3phase", sleep=False)
     good = Target(config(sim), clock=FakeClock())

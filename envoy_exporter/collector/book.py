@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..envoy.models.envoy import EnvoyData
-from ..envoy.reading import PartRead, merge
+from ..envoy.reading import PartRead, Values, merge_values, set_values
 from .parts import COUNTED, lifetime_values
 from .schedule import Schedule
 from .snapshot import PartStatus
@@ -26,6 +26,8 @@ class Outcome:
 @dataclass
 class _Part:
     data: EnvoyData | None = None
+    #: the fields `data` sets, walked once per read rather than at every merge
+    values: Values = ()
     #: the firmware fault the data showed (its production removed), None when none
     poor: str | None = None
     fetched_at: float | None = None
@@ -40,6 +42,17 @@ class _Part:
 _UNSEEN = object()
 
 
+@dataclass
+class Shown:
+    """The parts a snapshot shows."""
+
+    data: EnvoyData
+    #: part -> generation of its data (changes exactly when the data does)
+    generations: dict[str, int]
+    #: a part shown shows a known firmware fault
+    poor: bool
+
+
 class PartBook:
     """Keeps each part's last good data so that one failing part costs only itself."""
 
@@ -49,6 +62,8 @@ class PartBook:
         self._parts: dict[str, _Part] = {}
         self._order: list[str] = []
         self._endpoints: dict[str, tuple[str, ...]] = {}
+        #: parts not run since the probe that chose them
+        self._unrun: set[str] = set()
         #: EnvoyData attribute -> (key, counter) -> last value seen
         self._counters: dict[str, dict[tuple[object, str], float]] = {}
         self._counted: dict[str, object] = {}
@@ -60,6 +75,7 @@ class PartBook:
         self._order = list(endpoints)
         self._endpoints = dict(endpoints)
         self._parts = {n: p for n, p in self._parts.items() if n in self._endpoints}
+        self._unrun = set(endpoints)
 
     def fail_all(self, error: str, besides: frozenset[str] = frozenset()) -> None:
         for name, part in self._parts.items():
@@ -71,34 +87,32 @@ class PartBook:
         for outcome in outcomes:
             result, used = outcome.read, outcome.used
             part = self._parts.setdefault(result.name, _Part())
+            self._unrun.discard(result.name)
             part.ok, part.error, part.seconds = result.ok, result.reason, result.seconds
             endpoints = used or dict.fromkeys(self._endpoints.get(result.name, ()), 0.0)
             intervals = [self._schedule.interval(e) for e in endpoints]
             part.interval = min(intervals) if intervals else self._default_interval
-            if result.ok:
+            data = result.data
+            if data is not None:
                 fetched = [t for t in used.values() if t > 0]
                 part.poor = result.poor_quality
-                if result.data != part.data:
+                if data != part.data:
                     # numbered across parts, so a part that comes back never repeats one
                     self._generations += 1
-                    part.data, part.generation = result.data, self._generations
+                    part.data, part.generation = data, self._generations
+                    part.values = set_values(data)
                 part.fetched_at = max(fetched) if fetched else now
                 part.last_success = wall
 
     def needs(self, name: str) -> bool:
-        """Whether a part has nothing good to show yet (it must run whatever the schedule)."""
+        """Whether a part must run whatever the schedule: it has nothing good to show yet, or
+        it did not run since the probe (what it reads on this gateway is not known yet)."""
         part = self._parts.get(name)
-        return part is None or part.data is None or not part.ok
+        return part is None or part.data is None or not part.ok or name in self._unrun
 
     def any_good(self, besides: set[str]) -> bool:
         """Whether a part not run at this refresh still holds good data."""
         return any(p.ok and p.data is not None for n, p in self._parts.items() if n not in besides)
-
-    def poor_quality(self, statuses: dict[str, PartStatus]) -> bool:
-        """Whether a part shown shows a known firmware fault."""
-        return any(
-            p.poor for n, p in self._parts.items() if n in statuses and not statuses[n].stale
-        )
 
     def statuses(self, now: float) -> dict[str, PartStatus]:
         statuses: dict[str, PartStatus] = {}
@@ -118,26 +132,20 @@ class PartBook:
             )
         return statuses
 
-    def data(self, statuses: dict[str, PartStatus]) -> EnvoyData:
-        """The fresh parts merged, in updater order."""
-        order = {name: i for i, name in enumerate(self._order)}
-        names = sorted(
-            (n for n in self._parts if n in statuses), key=lambda n: order.get(n, len(order))
-        )
-        fresh: list[EnvoyData] = []
-        for name in names:
+    def shown(self, statuses: dict[str, PartStatus]) -> Shown:
+        """What a snapshot shows of the parts in `statuses` (from statuses(), in updater
+        order): the fresh parts merged, their generations, whether one shows a known
+        firmware fault."""
+        values: list[Values] = []
+        generations: dict[str, int] = {}
+        poor = False
+        for name, status in statuses.items():
             part = self._parts[name]
-            if part.data is not None and not statuses[name].stale:
-                fresh.append(part.data)
-        return merge(fresh)
-
-    def generations(self, statuses: dict[str, PartStatus]) -> dict[str, int]:
-        """Part -> generation of its data, for the parts data() merges."""
-        return {
-            name: part.generation
-            for name, part in self._parts.items()
-            if part.data is not None and name in statuses and not statuses[name].stale
-        }
+            if part.data is not None and not status.stale:
+                values.append(part.values)
+                generations[name] = part.generation
+                poor = poor or bool(part.poor)
+        return Shown(merge_values(values), generations, poor)
 
     def count_decreases(self, data: EnvoyData) -> int:
         """Note the lifetime counters of `data`; the total of those seen going backwards."""

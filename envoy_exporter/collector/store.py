@@ -24,31 +24,43 @@ class ResponseStore:
         self._schedule = schedule
         self._clock = clock
         self._entries: dict[str, tuple[requests.Response, float]] = {}
+        #: endpoints the parts have read since the last probe: what the gateway's parts read
+        self._read: set[str] = set()
         self._used: dict[str, float] | None = None
         self._lock = threading.Lock()
 
     def get(self, endpoint: str) -> requests.Response | None:
         """The stored answer if the endpoint is not due yet, else None (the client asks)."""
         with self._lock:
+            self._read.add(endpoint)
             entry = self._entries.get(endpoint)
-            if entry is None or self._due(entry[1], endpoint):
+            if entry is None or self._due(entry[1], endpoint, self._clock()):
                 self._note(endpoint, None)
                 return None
             response, fetched_at = entry
             self._note(endpoint, fetched_at)
             return response
 
-    def any_due(self, endpoints: tuple[str, ...]) -> bool:
-        """Whether reading these endpoints would ask the gateway for at least one of them."""
-        with self._lock:
-            return any(
-                (entry := self._entries.get(e)) is None or self._due(entry[1], e) for e in endpoints
-            )
+    def due(self) -> set[str]:
+        """The endpoints the parts read that are due: reading one of them asks the gateway.
 
-    def _due(self, fetched_at: float, endpoint: str) -> bool:
+        An endpoint no part read since the probe is left out: a part that reads only some of
+        its declared endpoints on this gateway (the limits a firmware answers) would otherwise
+        run at every refresh. The book runs every part once after a probe, so what a new
+        probe's parts read is known.
+        """
+        with self._lock:
+            now = self._clock()
+            return {
+                e
+                for e in self._read
+                if (entry := self._entries.get(e)) is None or self._due(entry[1], e, now)
+            }
+
+    def _due(self, fetched_at: float, endpoint: str, now: float) -> bool:
         interval = self._schedule.interval(endpoint)
         slack = min(DUE_SLACK, 0.05 * interval)
-        return self._clock() - fetched_at + slack >= interval
+        return now - fetched_at + slack >= interval
 
     def put(self, endpoint: str, response: requests.Response) -> None:
         """Keep a fresh answer, stamped now."""
@@ -64,9 +76,15 @@ class ResponseStore:
                 self._entries.pop(endpoint, None)
 
     def clear(self) -> None:
-        """Forget every answer (after a new probe, the gateway may have changed)."""
+        """Forget every answer (after a new connection, the gateway may have changed)."""
         with self._lock:
             self._entries.clear()
+            self._read.clear()
+
+    def new_probe(self) -> None:
+        """A probe chose the parts anew: forget which endpoints the parts read."""
+        with self._lock:
+            self._read.clear()
 
     def begin_part(self) -> None:
         """Start noting the endpoints one updater reads."""

@@ -182,12 +182,13 @@ class Target:
         A part whose answers all come from the store would only parse the same JSON into the
         same models again: on a battery site that is most of a refresh's CPU.
         """
-        due = {
+        due = self._store.due()
+        run = {
             u.name
             for u in envoy.updaters
-            if not u.endpoints or self._book.needs(u.name) or self._store.any_due(u.endpoints)
+            if not u.endpoints or self._book.needs(u.name) or not due.isdisjoint(u.endpoints)
         }
-        return due.__contains__
+        return run.__contains__
 
     def _decide_up(self, now: float, outcomes: list[Outcome], *, logged_in: bool) -> bool:
         """enphase_up for this refresh (docs/metrics.md): the gateway was reached, it accepted
@@ -256,6 +257,7 @@ class Target:
                     "target %s: the part reading %s is left out: %s", self.name, endpoint, reason
                 )
         self._book.set_updaters({u.name: tuple(u.endpoints) for u in updaters})
+        self._store.new_probe()
         self.schedule.track(e for u in updaters for e in u.endpoints)
         features = envoy.supported_features
         self.schedule.set_ct_power(bool(features & SupportedFeatures.CTMETERS))
@@ -274,15 +276,14 @@ class Target:
         self._generation += 1
         self._up = up
         statuses = self._book.statuses(now)
-        data = self._book.data(statuses) if up else None
-        poor = data is not None and self._book.poor_quality(statuses)
-        grid = None
-        if data is not None:
-            self._book.count_decreases(data)
-            if self._grid.observe(data.ctmeter_consumption, data.ctmeter_consumption_phases):
-                grid = (self._grid.import_wh, self._grid.export_wh)
-        generations = self._book.generations(statuses) if data is not None else {}
-        return self._snapshot(up, data, statuses, generations, poor, error, grid)
+        if not up:
+            return self._snapshot(up, None, statuses, {}, False, error)
+        shown = self._book.shown(statuses)
+        data, grid = shown.data, None
+        self._book.count_decreases(data)
+        if self._grid.observe(data.ctmeter_consumption, data.ctmeter_consumption_phases):
+            grid = (self._grid.import_wh, self._grid.export_wh)
+        return self._snapshot(up, data, statuses, shown.generations, shown.poor, error, grid)
 
     def _snapshot(
         self,

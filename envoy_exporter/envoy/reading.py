@@ -143,15 +143,25 @@ def poor_production(data: EnvoyData, firmware: Version) -> str | None:
 
 _FIELDS = frozenset(f.name for f in fields(EnvoyData) if f.name != "raw")
 
+#: the fields one part set, as (name, value) pairs
+Values = tuple[tuple[str, Any], ...]
+
+
+def set_values(part: EnvoyData) -> Values:
+    """The fields a part set (raw aside): each part sets a few of the ~40."""
+    return tuple((n, v) for n, v in vars(part).items() if v is not None and n in _FIELDS)
+
 
 def merge(parts: Iterable[EnvoyData]) -> EnvoyData:
     """One EnvoyData from several, in updater order: a later part's value wins, dicts merge."""
+    return merge_values(set_values(part) for part in parts)
+
+
+def merge_values(parts: Iterable[Values]) -> EnvoyData:
+    """merge() of the parts' set_values() (a caller keeping them walks each part once)."""
     values: dict[str, Any] = {}
     for part in parts:
-        # Each part sets a few of the ~30 fields: walk only those it set.
-        for name, value in vars(part).items():
-            if value is None or name not in _FIELDS:
-                continue
+        for name, value in part:
             current = values.get(name)
             if isinstance(value, dict):
                 if not value and current is not None:
