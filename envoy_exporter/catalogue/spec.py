@@ -91,7 +91,9 @@ class MetricSpec:
     parts: tuple[str, ...] | None = None
     #: the Snapshot attributes an entry of the snapshot itself reads (parts None): its
     #: extractor is given their values and nothing else, so its text is kept while they
-    #: compare equal (they are immutable: frozen dataclasses, tuples, read-only maps).
+    #: compare equal (they are immutable: frozen dataclasses, tuples, read-only maps; texts,
+    #: counts and sums of seconds, never -0.0, the one float equal to another but printed
+    #: otherwise).
     snapshot_reads: tuple[str, ...] = ()
 
     def samples(self, snapshot: Snapshot) -> list[Sample]:
