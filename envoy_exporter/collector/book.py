@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
+from operator import attrgetter, is_not
 
 from ..envoy.models.envoy import EnvoyData
 from ..envoy.reading import PartRead, Values, merge_values, set_values
@@ -40,6 +42,7 @@ class _Part:
 
 
 _UNSEEN = object()
+_COUNTED_VALUES = attrgetter(*COUNTED)
 
 
 @dataclass
@@ -66,7 +69,8 @@ class PartBook:
         self._unrun: set[str] = set()
         #: EnvoyData attribute -> (key, counter) -> last value seen
         self._counters: dict[str, dict[tuple[object, str], float]] = {}
-        self._counted: dict[str, object] = {}
+        #: the values of COUNTED last counted
+        self._counted: tuple[object, ...] = (_UNSEEN,) * len(COUNTED)
         self.decreases = 0
         self._generations = 0
 
@@ -149,13 +153,13 @@ class PartBook:
 
     def count_decreases(self, data: EnvoyData) -> int:
         """Note the lifetime counters of `data`; the total of those seen going backwards."""
-        for attr in COUNTED:
-            value = getattr(data, attr)
-            # A part not read again hands over the very same objects: nothing new to count
-            # (hundreds of inverters would otherwise be walked at every power refresh).
-            if value is self._counted.get(attr, _UNSEEN):
-                continue
-            self._counted[attr] = value
+        values = _COUNTED_VALUES(data)
+        # A part not read again hands over the very same objects: nothing new to count
+        # (hundreds of inverters would otherwise be walked at every power refresh). The
+        # attributes whose object changed are picked without a Python step per attribute.
+        changed = compress(zip(COUNTED, values, strict=True), map(is_not, values, self._counted))
+        self._counted = values
+        for attr, value in changed:
             # Compared in place: CT readings are new objects at every power refresh.
             seen = self._counters.setdefault(attr, {})
             for where, counter in lifetime_values(value):
